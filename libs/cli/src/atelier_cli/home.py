@@ -1,0 +1,96 @@
+"""ATELIER_HOME: where a local platform keeps its data, logs, secrets and the addresses of what runs."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+
+class AlreadyRunning(RuntimeError):
+    """Another `atelier up` holds this home."""
+
+
+@dataclass
+class PlatformRecord:
+    """What a running platform publishes for the other `atelier` commands."""
+
+    edge_url: str
+    database_url: str
+    nats_url: str
+    s3_endpoint: str
+    supervisor_pid: int
+    services: dict[str, str] = field(default_factory=dict)  # name → gRPC address
+
+
+class AtelierHome:
+    """One directory per local platform; a lock file makes a second `atelier up` refuse."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self._lock_file: IO[str] | None = None
+
+    @classmethod
+    def from_env(cls) -> AtelierHome:
+        return cls(Path(os.environ.get("ATELIER_HOME", "./.atelier")))
+
+    def dir(self, *parts: str) -> Path:
+        target = self.path.joinpath(*parts)
+        target.mkdir(parents=True, exist_ok=True)
+        return target
+
+    @property
+    def record_path(self) -> Path:
+        return self.path / "platform.json"
+
+    def lock(self) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path / "up.lock", "a+")  # noqa: SIM115 - held for the platform's lifetime
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "unknown"
+            handle.close()
+            raise AlreadyRunning(
+                f"Atelier is already running from {self.path} (supervisor pid {holder}); "
+                "stop it first or choose another ATELIER_HOME"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._lock_file = handle
+
+    def unlock(self) -> None:
+        self.record_path.unlink(missing_ok=True)
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def write_record(self, record: PlatformRecord) -> None:
+        tmp = self.record_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(record), indent=2))
+        tmp.replace(self.record_path)
+
+    def read_record(self) -> PlatformRecord:
+        try:
+            data = json.loads(self.record_path.read_text())
+        except FileNotFoundError:
+            raise FileNotFoundError(
+                f"no running Atelier found under {self.path}; start one with `atelier up` "
+                "or set ATELIER_HOME"
+            ) from None
+        return PlatformRecord(**data)
+
+    def secret(self, name: str) -> str:
+        """A random secret generated once per home, so tokens stay valid across restarts."""
+        path = self.dir("secrets") / name
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()

@@ -1,0 +1,49 @@
+"""The `atelier` command: one entry point, one small module per sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from atelier_cli.home import AlreadyRunning, AtelierHome
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _up(args: argparse.Namespace) -> int:
+    from atelier_cli.supervisor import run_platform
+
+    return run_platform(AtelierHome.from_env())
+
+
+def _status(args: argparse.Namespace) -> int:
+    from atelier_cli.status import print_status
+
+    return print_status(AtelierHome.from_env())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="atelier", description="Run and operate an Atelier platform.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser(
+        "up", help="start PostgreSQL, NATS, S3 and all five services; Ctrl-C stops everything"
+    ).set_defaults(handler=_up)
+    commands.add_parser(
+        "status", help="show the running platform found through ATELIER_HOME"
+    ).set_defaults(handler=_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except (AlreadyRunning, FileNotFoundError, TimeoutError, RuntimeError) as error:
+        print(f"atelier: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,148 @@
+"""NATS JetStream plumbing: resilient connection, per-service streams, a deduplicating publisher."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import PubAck, StorageType, StreamConfig, StreamInfo
+from nats.js.errors import BadRequestError
+
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.tracing import inject_headers
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+# JetStream's "stream name already in use with a different configuration".
+_STREAM_EXISTS_WITH_OTHER_CONFIG = 10058
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """One message to publish; `msg_id` is the event id JetStream deduplicates on."""
+
+    subject: str
+    payload: bytes
+    msg_id: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+async def _log_error(error: Exception) -> None:
+    _log.warning("nats error: %s", error)
+
+
+async def _log_disconnected() -> None:
+    _log.warning("nats disconnected")
+
+
+async def _log_reconnected() -> None:
+    _log.info("nats reconnected")
+
+
+async def connect(url: str, name: str, **options: Any) -> NATS:
+    """Connects with endless reconnects: a NATS restart pauses a service instead of killing it."""
+    settings: dict[str, Any] = {
+        "name": name,
+        "allow_reconnect": True,
+        "max_reconnect_attempts": -1,
+        "reconnect_time_wait": 1,
+        "connect_timeout": 2,
+        "ping_interval": 10,
+        "max_outstanding_pings": 3,
+        "error_cb": _log_error,
+        "disconnected_cb": _log_disconnected,
+        "reconnected_cb": _log_reconnected,
+    }
+    settings.update(options)
+    servers = [server.strip() for server in url.split(",") if server.strip()]
+    return await nats.connect(servers, **settings)
+
+
+async def ensure_stream(
+    js: JetStreamContext,
+    names: BusNames,
+    service: str,
+    *,
+    duplicate_window: float = 120.0,
+    allow_msg_schedules: bool = False,
+    max_age: float | None = None,
+) -> StreamInfo:
+    """Creates the service's stream or updates it to this configuration; safe at every start.
+
+    `duplicate_window` (seconds) bounds how long a re-sent `Nats-Msg-Id` is recognised.
+    """
+    config = StreamConfig(
+        name=names.stream(service),
+        subjects=[names.subjects(service)],
+        storage=StorageType.FILE,
+        duplicate_window=duplicate_window,
+        max_age=max_age,
+        allow_msg_schedules=True if allow_msg_schedules else None,
+    )
+    try:
+        return await js.add_stream(config)
+    except BadRequestError as error:
+        if error.err_code != _STREAM_EXISTS_WITH_OTHER_CONFIG:
+            raise
+    return await js.update_stream(config)
+
+
+class Publisher:
+    """Publishes to JetStream with `Nats-Msg-Id` always set and the trace context in the headers."""
+
+    def __init__(self, js: JetStreamContext, *, timeout: float = 5.0) -> None:
+        self._js = js
+        self._timeout = timeout
+
+    async def publish(
+        self,
+        subject: str,
+        payload: bytes,
+        *,
+        msg_id: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> PubAck:
+        """Publishes one message and waits for the stream's ack (`ack.duplicate` on a resend)."""
+        return await self._js.publish(
+            subject, payload, timeout=self._timeout, headers=_headers(msg_id, headers)
+        )
+
+    async def publish_in_order(self, messages: Sequence[OutgoingMessage]) -> list[PubAck]:
+        """Publishes a batch pipelined on one connection, so the stream stores it in this order.
+
+        Returns once every message is acked; raises if any is not, and the caller resends the
+        whole batch (duplicates are dropped by msg id).
+        """
+        pending: list[asyncio.Future[PubAck]] = []
+        try:
+            for message in messages:
+                pending.append(
+                    await self._js.publish_async(
+                        message.subject,
+                        message.payload,
+                        wait_stall=self._timeout,
+                        headers=_headers(message.msg_id, message.headers),
+                    )
+                )
+            async with asyncio.timeout(self._timeout):
+                return list(await asyncio.gather(*pending))
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def _headers(msg_id: str, headers: Mapping[str, str] | None) -> dict[str, str]:
+    # Headers the caller passes win over the ambient trace context: an outbox row carries
+    # the traceparent of the request that wrote it, not of the relay that publishes it.
+    merged = inject_headers({})
+    merged.update(headers or {})
+    merged[MSG_ID_HEADER] = msg_id
+    return merged

@@ -1,0 +1,102 @@
+"""What a relay reads: a table of events in (transaction id, position) order, and its cursor."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import asyncpg
+
+from atelier_runtime.bus import OutgoingMessage
+from atelier_runtime.db import DbConnection
+
+RELAY_CURSOR_COMPONENT = "atelier.relay_cursor"
+
+RELAY_CURSOR_MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE outbox_cursor (
+        source text PRIMARY KEY,
+        tx_id xid8 NOT NULL,
+        position bigint NOT NULL,
+        updated_at timestamptz NOT NULL DEFAULT now()
+    )
+    """,
+)
+
+
+@dataclass(frozen=True, order=True)
+class RelayCursor:
+    """The last published row; later rows compare greater as (tx_id, position) pairs."""
+
+    tx_id: int = 0
+    position: int = 0
+
+
+class RelaySource(Protocol):
+    """A table the relay publishes from.
+
+    `batch_query` takes `$1` tx_id (xid8), `$2` position (bigint) and `$3` a row limit, and
+    returns columns `tx_id` and `position` plus whatever `to_message` needs: only rows after
+    the cursor, only behind the watermark, in (tx_id, position) order. Build it with
+    `tx_ordered_batch_query` unless there is a reason not to.
+    """
+
+    @property
+    def name(self) -> str:
+        """Identifies the cursor row and the relay lock; one relay runs per name."""
+        ...
+
+    @property
+    def notify_channel(self) -> str | None:
+        """The LISTEN channel a trigger notifies on insert, or None to rely on polling."""
+        ...
+
+    @property
+    def batch_query(self) -> str: ...
+
+    def to_message(self, row: asyncpg.Record) -> OutgoingMessage: ...
+
+
+def tx_ordered_batch_query(
+    table: str, columns: str, *, tx_id: str = "tx_id", position: str = "position"
+) -> str:
+    """The standard batch query over a table with an xid8 transaction id and a bigserial column.
+
+    Position alone is not a safe cursor: a transaction that took its position earlier can
+    commit later, and a reader tailing by position would skip its rows for good. Reading only
+    transactions older than every running one (`pg_snapshot_xmin`) and ordering by
+    (transaction id, position) sees each transaction's rows whole and never behind the cursor.
+    """
+    return f"""
+        SELECT {tx_id} AS tx_id, {position} AS position, {columns}
+        FROM {table}
+        WHERE ({tx_id}, {position}) > ($1::xid8, $2::bigint)
+          AND {tx_id} < pg_snapshot_xmin(pg_current_snapshot())
+        ORDER BY {tx_id}, {position}
+        LIMIT $3
+    """
+
+
+def cursor_of(row: asyncpg.Record) -> RelayCursor:
+    return RelayCursor(tx_id=int(row["tx_id"]), position=int(row["position"]))
+
+
+async def load_cursor(conn: DbConnection, source: str) -> RelayCursor:
+    row = await conn.fetchrow("SELECT tx_id, position FROM outbox_cursor WHERE source = $1", source)
+    return RelayCursor() if row is None else cursor_of(row)
+
+
+async def store_cursor(conn: DbConnection, source: str, cursor: RelayCursor) -> None:
+    await conn.execute(
+        """
+        INSERT INTO outbox_cursor (source, tx_id, position) VALUES ($1, $2::xid8, $3)
+        ON CONFLICT (source) DO UPDATE
+            SET tx_id = excluded.tx_id, position = excluded.position, updated_at = now()
+            -- Never backwards, even if a relay that lost its lock unnoticed writes late.
+            WHERE (outbox_cursor.tx_id, outbox_cursor.position)
+                < (excluded.tx_id, excluded.position)
+        """,
+        source,
+        cursor.tx_id,
+        cursor.position,
+    )

@@ -1,0 +1,11 @@
+"""The credits service's configuration, read once from ATELIER_* variables."""
+
+from __future__ import annotations
+
+from atelier_runtime.settings import ServiceSettings
+
+
+class CreditsSettings(ServiceSettings):
+    """Shared service settings; credits-specific ones are added as the service grows."""
+
+    service_name: str = "credits"

@@ -1,0 +1,26 @@
+"""The edge's configuration, read once from ATELIER_* variables."""
+
+from __future__ import annotations
+
+from atelier_runtime.settings import ServiceSettings
+
+
+class EdgeSettings(ServiceSettings):
+    """Public HTTP listener plus the gRPC addresses of the four backend services."""
+
+    service_name: str = "edge"
+    edge_host: str = "127.0.0.1"
+    edge_port: int = 8080
+    credits_addr: str = "127.0.0.1:50051"
+    generation_addr: str = "127.0.0.1:50052"
+    media_addr: str = "127.0.0.1:50053"
+    billing_addr: str = "127.0.0.1:50054"
+    readiness_timeout_s: float = 1.0
+
+    def backends(self) -> dict[str, str]:
+        return {
+            "credits": self.credits_addr,
+            "generation": self.generation_addr,
+            "media": self.media_addr,
+            "billing": self.billing_addr,
+        }

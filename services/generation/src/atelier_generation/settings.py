@@ -1,0 +1,11 @@
+"""The generation service's configuration, read once from ATELIER_* variables."""
+
+from __future__ import annotations
+
+from atelier_runtime.settings import ServiceSettings
+
+
+class GenerationSettings(ServiceSettings):
+    """Shared service settings; generation-specific ones are added as the service grows."""
+
+    service_name: str = "generation"
