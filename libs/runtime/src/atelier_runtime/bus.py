@@ -8,7 +8,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from nats.js.api import PubAck, StorageType, StreamConfig, StreamInfo
@@ -47,8 +46,11 @@ async def _log_reconnected() -> None:
     _log.info("nats reconnected")
 
 
-async def connect(url: str, name: str, **options: Any) -> NATS:
-    """Connects with endless reconnects: a NATS restart pauses a service instead of killing it."""
+async def connect(url: str, name: str, *, first_connect_s: float = 15.0, **options: Any) -> NATS:
+    """Connects with endless reconnects: a NATS restart pauses a service instead of killing it.
+
+    Only the first connection is bounded: a wrong URL at start fails with a message naming it.
+    """
     settings: dict[str, Any] = {
         "name": name,
         "allow_reconnect": True,
@@ -63,7 +65,14 @@ async def connect(url: str, name: str, **options: Any) -> NATS:
     }
     settings.update(options)
     servers = [server.strip() for server in url.split(",") if server.strip()]
-    return await nats.connect(servers, **settings)
+    client = NATS()
+    try:
+        async with asyncio.timeout(first_connect_s):
+            await client.connect(servers, **settings)
+    except TimeoutError:
+        await client.close()
+        raise ConnectionError(f"NATS at {url} not reachable within {first_connect_s:g} s") from None
+    return client
 
 
 async def ensure_stream(

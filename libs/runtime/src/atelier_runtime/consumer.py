@@ -92,25 +92,24 @@ class IdempotentConsumer:
         self._subscription: JetStreamContext.PullSubscription | None = None
         self._tracer = trace.get_tracer(__name__, tracer_provider=tracer_provider)
 
-    async def start(self) -> None:
+    async def start(self) -> JetStreamContext.PullSubscription:
         """Creates the dedup table and the durable consumer (or updates its configuration)."""
-        if self._subscription is not None:
-            return
-        await apply_migrations(
-            self._pool, PROCESSED_MESSAGES_COMPONENT, PROCESSED_MESSAGES_MIGRATIONS
-        )
-        await self._js.add_consumer(self._stream, self._config)
-        self._subscription = await self._js.pull_subscribe_bind(
-            durable=self._durable, stream=self._stream
-        )
+        if self._subscription is None:
+            await apply_migrations(
+                self._pool, PROCESSED_MESSAGES_COMPONENT, PROCESSED_MESSAGES_MIGRATIONS
+            )
+            await self._js.add_consumer(self._stream, self._config)
+            self._subscription = await self._js.pull_subscribe_bind(
+                durable=self._durable, stream=self._stream
+            )
+        return self._subscription
 
     async def process_batch(self) -> int:
         """Fetches up to one batch and processes it; returns how many messages arrived."""
-        await self.start()
-        assert self._subscription is not None
+        subscription = await self.start()
         try:
-            messages = await self._subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
-        except nats.errors.TimeoutError:
+            messages = await subscription.fetch(self._batch_size, timeout=self._fetch_timeout)
+        except TimeoutError:  # nats raises both its own subclass and the plain one
             return 0
         fetched_at = asyncio.get_running_loop().time()
         for msg in messages:

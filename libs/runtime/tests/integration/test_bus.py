@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
-from atelier_runtime.bus_names import BusNames
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
+
+from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
+from atelier_runtime.bus_names import BusNames
 
 
 @pytest.fixture
@@ -109,3 +111,18 @@ async def test_headers_given_by_the_caller_win_over_the_current_trace_context(
     stored = await js.get_msg(names.stream("demo"), seq=1)
     assert stored.headers is not None
     assert stored.headers["traceparent"] == stored_traceparent
+
+
+async def test_an_unreachable_server_at_start_fails_with_its_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"nats://127.0.0.1:{probe.getsockname()[1]}"
+
+    with pytest.raises(ConnectionError, match=url):
+        await connect(url, "test-bus", first_connect_s=0.5)
+
+
+async def test_a_stream_can_allow_scheduled_messages(js: JetStreamContext, names: BusNames) -> None:
+    info = await ensure_stream(js, names, "demo", allow_msg_schedules=True)
+
+    assert info.config.allow_msg_schedules is True

@@ -4,14 +4,15 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
-from atelier_runtime.bus import Publisher, connect, ensure_stream
-from atelier_runtime.bus_names import BusNames
-from atelier_runtime.consumer import Handler, IdempotentConsumer, PermanentFailure
-from atelier_runtime.db import DbConnection, DbPool, create_pool
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from atelier_runtime.bus import Publisher, connect, ensure_stream
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.consumer import Handler, IdempotentConsumer, PermanentFailure
+from atelier_runtime.db import DbConnection, DbPool, create_pool
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
+
 from atelier_runtime.db import (
     DbPool,
     apply_migrations,

@@ -12,14 +12,15 @@ from pathlib import Path
 
 import nats.errors
 import pytest
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+
 from atelier_runtime.bus import connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import Handler, IdempotentConsumer
 from atelier_runtime.db import DbConnection, DbPool, create_pool
 from atelier_runtime.outbox import add_to_outbox, install_outbox
-from nats.aio.client import Client as NATS
-from nats.aio.msg import Msg
-from nats.js import JetStreamContext
 
 N = 300
 EVENT_IDS = [f"evt-{i:03d}" for i in range(N)]

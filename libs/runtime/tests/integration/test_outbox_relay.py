@@ -10,15 +10,16 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+
 from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import DbConnection, DbPool, apply_migrations, create_pool
 from atelier_runtime.outbox import add_to_outbox, install_outbox, prune_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import tx_ordered_batch_query
-from nats.aio.client import Client as NATS
-from nats.js import JetStreamContext
-from opentelemetry.sdk.trace import TracerProvider
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
-from atelier_runtime.consumer import message_id
 from nats.aio.msg import Msg
+
+from atelier_runtime.consumer import message_id
 
 # The reply subject JetStream gives a delivered message: stream ORDERS, stream sequence 17.
 _REPLY = "$JS.ACK.ORDERS.audit.1.17.5.1700000000000000000.0"
