@@ -1,20 +1,78 @@
-"""Composition root of the credits service."""
+"""Composition root of the credits service: the ledger behind gRPC, with its relay, projector and sweeper."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 
+from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
+from atelier_credits.adapters.log_relay_source import CreditsLogSource
+from atelier_credits.adapters.memory_store import event_mapper
+from atelier_credits.adapters.postgres_store import PostgresAccountStore
+from atelier_credits.adapters.schema import MIGRATIONS
+from atelier_credits.adapters.statement_projector import StatementProjector
+from atelier_credits.adapters.statement_reader import StatementReader
+from atelier_credits.api.credits_servicer import CreditsServicer
+from atelier_credits.application.command_batcher import CommandBatcher
+from atelier_credits.application.executors import utc_now
+from atelier_credits.application.ledger import Ledger
 from atelier_credits.settings import CreditsSettings
+from atelier_runtime.bus import Publisher
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.db import apply_migrations
 from atelier_runtime.grpc_server import GrpcService
+from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
 
+_log = logging.getLogger(__name__)
+SERVICE_NAME = credits_pb2.DESCRIPTOR.services_by_name["CreditsService"].full_name
+
+
+async def sweep_forever(ledger: Ledger, interval_s: float) -> None:
+    """Rolls back expired freezes and expires grants, so balances never wait for a command."""
+    while True:
+        try:
+            swept = await ledger.sweep_due()
+            if swept:
+                _log.info("swept expiries", extra={"accounts": swept})
+        except Exception:
+            _log.exception("sweep failed; retrying")
+        await asyncio.sleep(interval_s)
+
 
 async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[GrpcService]:
-    # Opening the database and the bus first means SERVING implies both are reachable.
-    await open_database(scope, settings)
-    await open_bus(scope, settings, stream_of="credits")
-    return []
+    pool = await open_database(scope, settings)
+    await apply_migrations(pool, "credits", MIGRATIONS)
+    bus = await open_bus(scope, settings, stream_of="credits")
+    mapper = event_mapper()
+
+    store = PostgresAccountStore(pool, mapper, snapshot_every=settings.credits_snapshot_every)
+    batcher = CommandBatcher(
+        store,
+        utc_now,
+        shards=settings.credits_shards,
+        max_batch=settings.credits_max_batch,
+        cache_size=settings.credits_cache_size,
+    )
+    scope.resources.push_async_callback(batcher.close)
+    ledger = Ledger(batcher, store, clock=utc_now)
+
+    assert settings.database_url is not None  # open_database refused to start without it
+    relay = OutboxRelay(
+        settings.database_url,
+        Publisher(bus.jetstream()),
+        CreditsLogSource(mapper, BusNames(settings.nats_prefix)),
+        poll_interval=settings.credits_relay_poll_s,
+    )
+    scope.spawn(relay.run(), name="credits-relay")
+    projector = StatementProjector(pool, mapper)
+    scope.spawn(projector.run(settings.credits_projector_poll_s), name="credits-projector")
+    scope.spawn(sweep_forever(ledger, settings.credits_sweep_interval_s), name="credits-sweeper")
+
+    servicer = CreditsServicer(ledger, StatementReader(pool))
+    return [GrpcService.of(SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer)]
 
 
 def main() -> None:

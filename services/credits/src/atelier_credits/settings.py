@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from atelier_runtime.settings import ServiceSettings
 
 
 class CreditsSettings(ServiceSettings):
-    """Shared service settings; credits-specific ones are added as the service grows."""
+    """Shared settings plus the ledger's tuning knobs (defaults suit one 2-core node)."""
 
     service_name: str = "credits"
+    credits_shards: int = Field(default=4, ge=1, le=64)
+    credits_max_batch: int = Field(default=512, ge=1)
+    credits_cache_size: int = Field(default=100_000, ge=0)
+    credits_snapshot_every: int = Field(default=200, ge=0)
+    credits_sweep_interval_s: float = Field(default=5.0, gt=0)
+    credits_relay_poll_s: float = Field(default=0.05, gt=0)
+    credits_projector_poll_s: float = Field(default=0.2, gt=0)
