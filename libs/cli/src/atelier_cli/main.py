@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from atelier_cli.credits_commands import add_credits_commands
 from atelier_cli.home import AlreadyRunning, AtelierHome
 
 Handler = Callable[[argparse.Namespace], int]
@@ -23,6 +24,13 @@ def _status(args: argparse.Namespace) -> int:
     return print_status(AtelierHome.from_env())
 
 
+def _replay(args: argparse.Namespace) -> int:
+    from atelier_cli.platform_access import credits_database_url
+    from atelier_cli.replay_command import run_replay
+
+    return run_replay(credits_database_url(AtelierHome.from_env().read_record()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="atelier", description="Run and operate an Atelier platform.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -32,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "status", help="show the running platform found through ATELIER_HOME"
     ).set_defaults(handler=_status)
+    add_credits_commands(commands)
+    commands.add_parser(
+        "replay", help="rebuild the credits projections (balances, statements) from the log"
+    ).set_defaults(handler=_replay)
     return parser
 
 

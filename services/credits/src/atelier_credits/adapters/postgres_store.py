@@ -87,9 +87,9 @@ class PostgresAccountStore:
             events[row["originator_id"]].append(_stored(row))
         loaded: dict[str, CreditAccount] = {}
         for aggregate_id, account_id in ids.items():
-            start = self._mapper.to_domain_event(snapshots[aggregate_id]) if aggregate_id in snapshots else None
-            stream = [self._mapper.to_domain_event(s) for s in events.get(aggregate_id, [])]
-            account = replay(stream, start.mutate(None) if start is not None else None)
+            # The latest snapshot, if any, replays first: it stands for every event before it.
+            stored = [*([snapshots[aggregate_id]] if aggregate_id in snapshots else []), *events[aggregate_id]]
+            account = replay(self._mapper.to_domain_event(s) for s in stored)
             if account is not None:
                 loaded[account_id] = account
         return loaded

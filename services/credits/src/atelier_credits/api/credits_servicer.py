@@ -131,7 +131,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def GetBalance(
         self, request: credits_pb2.GetBalanceRequest, context: Context
     ) -> credits_pb2.GetBalanceResponse:
-        applied = await self._ledger.balance(request.account_id)
+        applied = await self._ledger.balance_with_version(request.account_id)
         return credits_pb2.GetBalanceResponse(balance=_balance(request.account_id, applied))
 
     async def ListStatement(

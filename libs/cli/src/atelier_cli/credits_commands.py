@@ -1,0 +1,146 @@
+"""`atelier credits grant|balance|history`: talk to the running credits service over gRPC."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import re
+import sys
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import TypeVar
+
+import grpc
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
+from atelier_cli.home import AtelierHome
+from atelier_runtime.grpc_client import channel
+from atelier_runtime.grpc_errors import error_details
+
+T = TypeVar("T")
+_CALL_TIMEOUT_S = 10.0
+_DURATION = re.compile(r"^(\d+)([smhd])$")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_expiry(text: str, now: datetime) -> datetime:
+    """`30d`, `12h`, `90m` from now, or an ISO 8601 instant (UTC when no offset is given)."""
+    match = _DURATION.match(text.strip())
+    if match:
+        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+    try:
+        instant = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--expires takes a duration like 30d, 12h, 90m or an ISO time, got {text!r}"
+        ) from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _call(work: Callable[[credits_pb2_grpc.CreditsServiceStub], Awaitable[T]]) -> T:
+    address = AtelierHome.from_env().read_record().services["credits"]
+
+    async def run() -> T:
+        async with channel(address) as ch:
+            return await work(credits_pb2_grpc.CreditsServiceStub(ch))
+
+    return asyncio.run(run())
+
+
+def _print_balance(balance: credits_pb2.Balance) -> None:
+    print(f"account    {balance.account_id}")
+    for field in ("available", "frozen", "consumed", "expired", "revoked", "granted"):
+        print(f"{field:<10} {getattr(balance, field)}")
+
+
+def _report_rpc_error(error: grpc.aio.AioRpcError) -> int:
+    info, details = error_details(error)
+    reason = f" [{info.reason}]" if info is not None else ""
+    print(f"atelier credits: {error.code().name}{reason}: {error.details()}", file=sys.stderr)
+    for detail in details:
+        print(f"  {detail}", file=sys.stderr)
+    return 1
+
+
+def grant(args: argparse.Namespace) -> int:
+    expires_at = None
+    if args.expires:
+        expires_at = Timestamp()
+        expires_at.FromDatetime(parse_expiry(args.expires, datetime.now(UTC)))
+    request = credits_pb2.GrantRequest(
+        account_id=args.account,
+        grant_id=args.grant_id or f"cli-{uuid.uuid4().hex[:12]}",
+        amount=args.amount,
+        source=args.source,
+        priority=args.priority,
+        expires_at=expires_at,
+    )
+    try:
+        reply = _call(lambda stub: stub.Grant(request, timeout=_CALL_TIMEOUT_S))
+    except grpc.aio.AioRpcError as error:
+        return _report_rpc_error(error)
+    print(f"granted {args.amount} credits to {args.account} (grant {reply.grant_id})")
+    _print_balance(reply.balance)
+    return 0
+
+
+def balance(args: argparse.Namespace) -> int:
+    request = credits_pb2.GetBalanceRequest(account_id=args.account)
+    try:
+        reply = _call(lambda stub: stub.GetBalance(request, timeout=_CALL_TIMEOUT_S))
+    except grpc.aio.AioRpcError as error:
+        return _report_rpc_error(error)
+    _print_balance(reply.balance)
+    return 0
+
+
+def history(args: argparse.Namespace) -> int:
+    request = credits_pb2.ListStatementRequest(account_id=args.account, page_size=args.limit)
+    try:
+        reply = _call(lambda stub: stub.ListStatement(request, timeout=_CALL_TIMEOUT_S))
+    except grpc.aio.AioRpcError as error:
+        return _report_rpc_error(error)
+    if not reply.lines:
+        print(f"no ledger entries for {args.account} yet")
+        return 0
+    print(f"{'when (UTC)':<20} {'entry':<14} {'amount':>8} {'available':>10} {'frozen':>8}  id / reference")
+    for line in reply.lines:
+        when = line.occurred_at.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")
+        label = line.entry_id + (f"  ({line.reference})" if line.reference else "")
+        print(f"{when:<20} {line.kind:<14} {line.amount:>8} {line.available_after:>10} {line.frozen_after:>8}  {label}")
+    if reply.next_page_token:
+        print(f"... older entries exist; use --limit to see more than {args.limit}")
+    return 0
+
+
+def add_credits_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    credits = commands.add_parser("credits", help="grant, inspect and audit credits")
+    sub = credits.add_subparsers(dest="credits_command", required=True)
+    g = sub.add_parser("grant", help="grant credits to an account")
+    g.add_argument("account")
+    g.add_argument("amount", type=int)
+    g.add_argument("--expires", help="30d, 12h, 90m, or an ISO 8601 time; never when omitted")
+    g.add_argument("--priority", type=int, default=0, help="higher is spent first (default 0)")
+    g.add_argument("--source", default="cli", help="where the credits come from (default cli)")
+    g.add_argument("--grant-id", help="idempotency key; repeating it grants once (default: random)")
+    g.set_defaults(handler=grant)
+    b = sub.add_parser("balance", help="show an account's balance")
+    b.add_argument("account")
+    b.set_defaults(handler=balance)
+    h = sub.add_parser("history", help="show an account's statement, newest first")
+    h.add_argument("account")
+    h.add_argument("--limit", type=int, default=50)
+    h.set_defaults(handler=history)
+    a = sub.add_parser("audit", help="replay the whole log and check every invariant")
+    a.add_argument("--account", help="audit one account only")
+    a.add_argument("--json", action="store_true", help="machine-readable report")
+    a.set_defaults(handler=_audit)
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from atelier_cli.credits_audit import run_audit
+    from atelier_cli.platform_access import credits_database_url
+
+    return run_audit(credits_database_url(AtelierHome.from_env().read_record()), args.account, args.json)
