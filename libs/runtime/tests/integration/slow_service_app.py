@@ -8,10 +8,11 @@ from typing import Any
 
 import grpc
 import grpc.aio
+from google.protobuf.struct_pb2 import Struct
+
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.service import ServiceScope, run_service
 from atelier_runtime.settings import ServiceSettings
-from google.protobuf.struct_pb2 import Struct
 
 SERVICE = "atelier.test.v1.Slow"
 

@@ -10,9 +10,10 @@ from pathlib import Path
 import grpc
 import grpc.aio
 import pytest
-from atelier_runtime.grpc_client import channel
 from google.protobuf.struct_pb2 import Struct
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from atelier_runtime.grpc_client import channel
 
 APP = Path(__file__).with_name("slow_service_app.py")
 DRAIN_S = 1.0

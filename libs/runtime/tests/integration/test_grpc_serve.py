@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.service import ServiceScope, serve
 from atelier_runtime.settings import ServiceSettings

@@ -8,14 +8,15 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
+from google.protobuf.struct_pb2 import Struct
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
 from atelier_runtime.errors import FailedPrecondition, NotFound
 from atelier_runtime.grpc_client import DEFAULT_TIMEOUT_S, call_timeout, channel
 from atelier_runtime.grpc_errors import INTERNAL_MESSAGE, error_details
 from atelier_runtime.grpc_server import GrpcServer, GrpcService
 from atelier_runtime.settings import ServiceSettings
-from google.protobuf.struct_pb2 import Struct
-from grpc_health.v1 import health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 SERVICE = "atelier.test.v1.Ledger"
 REGISTERED = "atelier.test.v1.Registered"

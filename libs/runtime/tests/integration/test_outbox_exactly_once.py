@@ -21,6 +21,7 @@ from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import Handler, IdempotentConsumer
 from atelier_runtime.db import DbConnection, DbPool, create_pool
 from atelier_runtime.outbox import add_to_outbox, install_outbox
+from atelier_testing.polling import eventually
 
 N = 300
 EVENT_IDS = [f"evt-{i:03d}" for i in range(N)]
@@ -97,14 +98,6 @@ class Downstream:
             raise RuntimeError("downstream hiccup")  # rolls the effect back; naked, retried
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 30.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
-
-
 async def write_events(pool: DbPool, names: BusNames) -> None:
     """Ten transactions of thirty, running concurrently so their inserts interleave."""
 
@@ -151,7 +144,7 @@ async def relay_with_a_crash(
     async def some_published() -> bool:
         return await stored_count(js, names) >= 30
 
-    await eventually(some_published)
+    await eventually(some_published, 30.0)
     first.kill()
     await first.wait()
     assert await stored_count(js, names) < N, "the relay should die mid-run"
@@ -167,7 +160,7 @@ async def relay_with_a_crash(
             )
         )
 
-    await eventually(cursor_at_the_end)
+    await eventually(cursor_at_the_end, 30.0)
     second.kill()
     await second.wait()
 
@@ -205,7 +198,7 @@ async def consume_the_rest(
         processed = await pool.fetchval("SELECT count(*) FROM processed_messages")
         return bool(processed == N and info.num_ack_pending == 0 and info.num_pending == 0)
 
-    await eventually(settled)
+    await eventually(settled, 30.0)
     running.cancel()
     await asyncio.gather(running, return_exceptions=True)
     await nc.close()

@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,6 +20,7 @@ from atelier_runtime.db import DbConnection, DbPool, apply_migrations, create_po
 from atelier_runtime.outbox import add_to_outbox, install_outbox, prune_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import tx_ordered_batch_query
+from atelier_testing.polling import eventually
 
 
 @pytest.fixture
@@ -71,14 +72,6 @@ async def published_ids(js: JetStreamContext, stream: str) -> list[str]:
         assert msg.headers is not None
         ids.append(msg.headers["Nats-Msg-Id"])
     return ids
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], within_s: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + within_s
-    while not await check():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met before the deadline")
-        await asyncio.sleep(0.02)
 
 
 async def stop(task: asyncio.Task[None]) -> None:

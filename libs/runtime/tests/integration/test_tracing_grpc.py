@@ -10,16 +10,17 @@ from typing import Any
 import grpc
 import grpc.aio
 import pytest
-from atelier_runtime.grpc_client import channel
-from atelier_runtime.grpc_server import GrpcServer, GrpcService
-from atelier_runtime.settings import ServiceSettings
-from atelier_runtime.tracing import current_traceparent
 from google.protobuf.struct_pb2 import Struct
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from atelier_runtime.grpc_client import channel
+from atelier_runtime.grpc_server import GrpcServer, GrpcService
+from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.tracing import current_traceparent
 
 SERVICE = "atelier.test.v1.Catalog"
 

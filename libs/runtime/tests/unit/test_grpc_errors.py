@@ -3,6 +3,9 @@ from __future__ import annotations
 import grpc
 import grpc.aio
 import pytest
+from google.protobuf.struct_pb2 import Struct
+from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
+
 from atelier_runtime.errors import (
     AtelierError,
     ErrorCode,
@@ -18,8 +21,6 @@ from atelier_runtime.grpc_errors import (
     to_atelier_error,
     to_rpc_status,
 )
-from google.protobuf.struct_pb2 import Struct
-from google.rpc import error_details_pb2, status_pb2  # type: ignore[import-untyped]
 
 
 def as_rpc_error(status: grpc.Status) -> grpc.aio.AioRpcError:

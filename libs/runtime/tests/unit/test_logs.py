@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from atelier_runtime.logs import configure_logging
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
+
+from atelier_runtime.logs import configure_logging
 
 
 @pytest.fixture

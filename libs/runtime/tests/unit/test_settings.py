@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 
 import pytest
+from pydantic import Field, SecretStr
+
 from atelier_runtime.settings import (
     ServiceSettings,
     SettingsError,
@@ -10,7 +12,6 @@ from atelier_runtime.settings import (
     exit_on_bad_settings,
     load_settings,
 )
-from pydantic import Field, SecretStr
 
 
 class LedgerSettings(ServiceSettings):

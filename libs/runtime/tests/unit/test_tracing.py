@@ -1,13 +1,14 @@
 from __future__ import annotations
 
+from opentelemetry import trace
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+
 from atelier_runtime.tracing import (
     context_from_traceparent,
     current_traceparent,
     extract_context,
     inject_headers,
 )
-from opentelemetry import trace
-from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 
 tracer = TracerProvider().get_tracer("test")
 

@@ -1,0 +1,47 @@
+"""Runs the real credits service (its composition root) in-process for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from atelier.credits.v1 import credits_pb2_grpc
+from atelier_credits.main import build
+from atelier_credits.settings import CreditsSettings
+from atelier_runtime.grpc_client import channel
+from atelier_runtime.service import serve
+
+
+def fast_settings(database_url: str, nats_url: str, prefix: str, **overrides: Any) -> CreditsSettings:
+    """The service's settings with background loops tuned for tests that poll for their effects."""
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "nats_prefix": prefix,
+        "grpc_port": 0,
+        "shutdown_grace_s": 2.0,
+        "shutdown_drain_s": 0.0,
+        "credits_sweep_interval_s": 0.1,
+        "credits_relay_poll_s": 0.02,
+        "credits_projector_poll_s": 0.05,
+        **overrides,
+    }
+    return CreditsSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def running_credits(
+    settings: CreditsSettings,
+) -> AsyncIterator[credits_pb2_grpc.CreditsServiceAsyncStub]:
+    """Serves until the block ends; yields a stub connected to it."""
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
+    try:
+        port = await asyncio.wait_for(asyncio.shield(ready), 30)
+        async with channel(f"127.0.0.1:{port}") as ch:
+            yield credits_pb2_grpc.CreditsServiceStub(ch)  # type: ignore[misc]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
