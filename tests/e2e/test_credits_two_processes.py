@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 import sys
@@ -24,7 +25,9 @@ from atelier_testing.polling import eventually
 async def _serving(address: str) -> bool:
     async with grpc.aio.insecure_channel(address) as ch:
         try:
-            reply = await health_pb2_grpc.HealthStub(ch).Check(health_pb2.HealthCheckRequest(), timeout=1)
+            reply = await health_pb2_grpc.HealthStub(ch).Check(
+                health_pb2.HealthCheckRequest(), timeout=1
+            )
         except grpc.aio.AioRpcError:
             return False
     return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
@@ -56,7 +59,7 @@ async def two_credits_processes(
         addresses.append(f"127.0.0.1:{port}")
     try:
         for address in addresses:
-            await eventually(lambda a=address: _serving(a), within_s=30, what=f"credits at {address}")
+            await eventually(functools.partial(_serving, address), 30, what=f"credits at {address}")
         yield addresses
     finally:
         for process in processes:
@@ -67,8 +70,14 @@ async def test_fifty_concurrent_freezes_of_five_on_ten_credits_let_exactly_two_t
     two_credits_processes: list[str], database_url: str
 ) -> None:
     account = random_id("acct")
-    async with channel(two_credits_processes[0]) as first, channel(two_credits_processes[1]) as second:
-        stubs = [credits_pb2_grpc.CreditsServiceStub(first), credits_pb2_grpc.CreditsServiceStub(second)]
+    async with (
+        channel(two_credits_processes[0]) as first,
+        channel(two_credits_processes[1]) as second,
+    ):
+        stubs = [
+            credits_pb2_grpc.CreditsServiceStub(first),
+            credits_pb2_grpc.CreditsServiceStub(second),
+        ]
         await stubs[0].Grant(credits_pb2.GrantRequest(account_id=account, grant_id="g1", amount=10))
 
         async def freeze(n: int) -> grpc.StatusCode:
@@ -80,7 +89,9 @@ async def test_fifty_concurrent_freezes_of_five_on_ten_credits_let_exactly_two_t
             return grpc.StatusCode.OK
 
         outcomes = await asyncio.gather(*(freeze(n) for n in range(50)))
-        balance = (await stubs[1].GetBalance(credits_pb2.GetBalanceRequest(account_id=account))).balance
+        balance = (
+            await stubs[1].GetBalance(credits_pb2.GetBalanceRequest(account_id=account))
+        ).balance
 
     assert outcomes.count(grpc.StatusCode.OK) == 2
     assert outcomes.count(grpc.StatusCode.FAILED_PRECONDITION) == 48

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -45,7 +46,8 @@ class Platform:
         started = time.monotonic()
         deadline = started + READY_DEADLINE_S
         while time.monotonic() < deadline:
-            assert self.process is not None and self.process.poll() is None, self.output()
+            assert self.process is not None
+            assert self.process.poll() is None, self.output()
             try:
                 if httpx.get(f"{self.edge_url}/readyz", timeout=1.0).status_code == 200:
                     return time.monotonic() - started
@@ -107,7 +109,8 @@ async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: P
     assert await _kept_value(credits_db, 42) == 42
     children = {p.pid for p in psutil.Process(record.supervisor_pid).children(recursive=True)}
 
-    twin = subprocess.run(
+    twin = await asyncio.to_thread(
+        subprocess.run,
         [sys.executable, "-m", "atelier_cli.main", "up"],
         env=platform.env,
         capture_output=True,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier_credits.main import build
@@ -14,7 +14,9 @@ from atelier_runtime.grpc_client import channel
 from atelier_runtime.service import serve
 
 
-def fast_settings(database_url: str, nats_url: str, prefix: str, **overrides: Any) -> CreditsSettings:
+def fast_settings(
+    database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> CreditsSettings:
     """The service's settings with background loops tuned for tests that poll for their effects."""
     values: dict[str, Any] = {
         "database_url": database_url,

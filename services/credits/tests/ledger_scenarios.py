@@ -11,15 +11,14 @@ import asyncio
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Protocol
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 import pytest
 
-from atelier_credits.application.ledger import DEFAULT_MAX_ATTEMPTS, Ledger
 from atelier_credits.application.command_batcher import BatchStore, CommandBatcher
+from atelier_credits.application.ledger import DEFAULT_MAX_ATTEMPTS, Ledger
 from atelier_credits.application.ports import AccountRepository
-
 from atelier_credits.domain import Balance, ConfirmResult, RevokeResult, RollbackResult
 from atelier_credits.domain.errors import (
     FreezeAlreadyResolved,
@@ -27,6 +26,7 @@ from atelier_credits.domain.errors import (
     IdempotencyConflict,
     InsufficientCredits,
 )
+
 
 class BatchingRepository(AccountRepository, BatchStore, Protocol):
     """A store both executors can drive."""
@@ -103,7 +103,9 @@ async def a_rollback_makes_frozen_credits_available_again(bench: LedgerBench) ->
     await ledger.grant(acct, "g1", 10)
     await ledger.freeze(acct, "gen-1", 10)
 
-    assert (await ledger.rollback(acct, "gen-1", "failed")).result == RollbackResult("gen-1", 10, "failed")
+    assert (await ledger.rollback(acct, "gen-1", "failed")).result == RollbackResult(
+        "gen-1", 10, "failed"
+    )
     assert (await ledger.balance(acct)).available == 10
 
 

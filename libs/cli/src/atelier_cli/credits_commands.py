@@ -9,7 +9,7 @@ import sys
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -20,6 +20,8 @@ from atelier_runtime.grpc_client import channel
 from atelier_runtime.grpc_errors import error_details
 
 T = TypeVar("T")
+if TYPE_CHECKING:
+    CreditsStub = credits_pb2_grpc.CreditsServiceAsyncStub
 _CALL_TIMEOUT_S = 10.0
 _DURATION = re.compile(r"^(\d+)([smhd])$")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
@@ -39,12 +41,13 @@ def parse_expiry(text: str, now: datetime) -> datetime:
     return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
-def _call(work: Callable[[credits_pb2_grpc.CreditsServiceStub], Awaitable[T]]) -> T:
+def _call(work: Callable[[CreditsStub], Awaitable[T]]) -> T:
     address = AtelierHome.from_env().read_record().services["credits"]
 
     async def run() -> T:
         async with channel(address) as ch:
-            return await work(credits_pb2_grpc.CreditsServiceStub(ch))
+            stub: CreditsStub = credits_pb2_grpc.CreditsServiceStub(ch)  # type: ignore[assignment]
+            return await work(stub)
 
     return asyncio.run(run())
 
@@ -105,11 +108,15 @@ def history(args: argparse.Namespace) -> int:
     if not reply.lines:
         print(f"no ledger entries for {args.account} yet")
         return 0
-    print(f"{'when (UTC)':<20} {'entry':<14} {'amount':>8} {'available':>10} {'frozen':>8}  id / reference")
+    print(
+        f"{'when (UTC)':<20} {'entry':<14} {'amount':>8} {'available':>10} {'frozen':>8}  id / reference"
+    )
     for line in reply.lines:
         when = line.occurred_at.ToDatetime().strftime("%Y-%m-%d %H:%M:%S")
         label = line.entry_id + (f"  ({line.reference})" if line.reference else "")
-        print(f"{when:<20} {line.kind:<14} {line.amount:>8} {line.available_after:>10} {line.frozen_after:>8}  {label}")
+        print(
+            f"{when:<20} {line.kind:<14} {line.amount:>8} {line.available_after:>10} {line.frozen_after:>8}  {label}"
+        )
     if reply.next_page_token:
         print(f"... older entries exist; use --limit to see more than {args.limit}")
     return 0
@@ -143,4 +150,6 @@ def _audit(args: argparse.Namespace) -> int:
     from atelier_cli.credits_audit import run_audit
     from atelier_cli.platform_access import credits_database_url
 
-    return run_audit(credits_database_url(AtelierHome.from_env().read_record()), args.account, args.json)
+    return run_audit(
+        credits_database_url(AtelierHome.from_env().read_record()), args.account, args.json
+    )

@@ -32,7 +32,9 @@ def _replay(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="atelier", description="Run and operate an Atelier platform.")
+    parser = argparse.ArgumentParser(
+        prog="atelier", description="Run and operate an Atelier platform."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser(
         "up", help="start PostgreSQL, NATS, S3 and all five services; Ctrl-C stops everything"

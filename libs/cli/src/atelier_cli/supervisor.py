@@ -18,7 +18,6 @@ from atelier_cli.platform_spec import (
     BACKEND_SERVICES,
     EDGE,
     Endpoints,
-    ServiceSpec,
     service_environment,
 )
 from atelier_cli.provisioning import provision
@@ -60,7 +59,9 @@ class ServiceProcesses:
                 continue
             self.restarts[name] = self.restarts.get(name, 0) + 1
             if self.restarts[name] > _RESTARTS_ALLOWED:
-                raise RuntimeError(f"{name} keeps exiting; see {process.log_path}:\n{process.log_tail()}")
+                raise RuntimeError(
+                    f"{name} keeps exiting; see {process.log_path}:\n{process.log_tail()}"
+                )
             process.start()
             revived.append(name)
         return revived
@@ -80,14 +81,18 @@ def _wait_until_ready(edge_url: str, services: ServiceProcesses) -> None:
     while time.monotonic() < deadline:
         for name, process in services.processes.items():
             if not process.running():
-                raise RuntimeError(f"{name} exited during start; see {process.log_path}:\n{process.log_tail()}")
+                raise RuntimeError(
+                    f"{name} exited during start; see {process.log_path}:\n{process.log_tail()}"
+                )
         try:
             if httpx.get(f"{edge_url}/readyz", timeout=1.0).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"the platform was not ready within {READY_TIMEOUT_S:.0f}s; logs are in ATELIER_HOME/logs")
+    raise TimeoutError(
+        f"the platform was not ready within {READY_TIMEOUT_S:.0f}s; logs are in ATELIER_HOME/logs"
+    )
 
 
 class _Stop(Exception):
@@ -111,7 +116,9 @@ def _endpoints(database_url: str, nats_url: str, s3_endpoint: str) -> Endpoints:
     )
 
 
-def run_platform(home: AtelierHome, *, on_ready: Callable[[PlatformRecord], None] | None = None) -> int:
+def run_platform(
+    home: AtelierHome, *, on_ready: Callable[[PlatformRecord], None] | None = None
+) -> int:
     home.lock()
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
@@ -136,7 +143,9 @@ def run_platform(home: AtelierHome, *, on_ready: Callable[[PlatformRecord], None
                 )
                 home.write_record(record)
                 _wait_until_ready(edge_url, services)
-                _say(f"ready in {time.monotonic() - started:.1f}s: {edge_url}  (Ctrl-C stops everything)")
+                _say(
+                    f"ready in {time.monotonic() - started:.1f}s: {edge_url}  (Ctrl-C stops everything)"
+                )
                 if on_ready is not None:
                     on_ready(record)
                 while True:

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import grpc
 import pytest
+
 from atelier.billing.v1 import billing_pb2, billing_pb2_grpc
 
 DAILY_CREDITS = 10

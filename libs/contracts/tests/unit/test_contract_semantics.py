@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from google.protobuf.descriptor import EnumDescriptor
+
 from atelier.credits.v1 import credits_pb2
 from atelier.events.v1 import credits_pb2 as credit_events_pb2
 from atelier.events.v1 import media_pb2 as media_events_pb2
 from atelier.generation.v1 import generation_pb2
 from atelier.media.v1 import media_pb2
-from google.protobuf.descriptor import EnumDescriptor
 
 
 # The API and the events keep separate copies of some enums; translation between them goes by name.

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from atelier.events.v1 import credits_pb2, envelope_pb2, generation_pb2
 from google.protobuf.any_pb2 import Any
 from google.protobuf.timestamp_pb2 import Timestamp
+
+from atelier.events.v1 import credits_pb2, envelope_pb2, generation_pb2
 
 OCCURRED_AT = datetime(2025, 3, 1, 12, 30, tzinfo=UTC)
 

@@ -100,11 +100,15 @@ class ManagedProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if not self.running():
-                raise RuntimeError(f"{self.name} exited early; see {self.log_path}:\n{self.log_tail()}")
+                raise RuntimeError(
+                    f"{self.name} exited early; see {self.log_path}:\n{self.log_tail()}"
+                )
             if ready():
                 return
             time.sleep(0.05)
-        raise TimeoutError(f"{self.name} not ready after {timeout}s; see {self.log_path}:\n{self.log_tail()}")
+        raise TimeoutError(
+            f"{self.name} not ready after {timeout}s; see {self.log_path}:\n{self.log_tail()}"
+        )
 
     def stop(self, timeout: float = 15.0) -> None:
         process = self._process

@@ -10,7 +10,7 @@ from atelier_localinfra.process import ManagedProcess, free_port, venv_binary
 
 # moto accepts any credentials; these are what clients of the local stack are handed.
 ACCESS_KEY = "atelier"
-SECRET_KEY = "atelier-secret"  # noqa: S105 - a local development server, not a secret
+SECRET_KEY = "atelier-secret"
 REGION = "us-east-1"
 
 

@@ -9,7 +9,9 @@ def test_objects_survive_a_restart_through_the_snapshot(tmp_path: Path) -> None:
     try:
         client = _client(first.endpoint)
         client.create_bucket(Bucket="media-kept")
-        client.put_object(Bucket="media-kept", Key="x/1.png", Body=b"\x89PNG", ContentType="image/png")
+        client.put_object(
+            Bucket="media-kept", Key="x/1.png", Body=b"\x89PNG", ContentType="image/png"
+        )
         assert save_snapshot(first.endpoint, tmp_path / "snap") == 1
     finally:
         first.stop()

@@ -21,7 +21,9 @@ async def open_database(scope: ServiceScope, settings: ServiceSettings) -> DbPoo
     return pool
 
 
-async def open_bus(scope: ServiceScope, settings: ServiceSettings, *, stream_of: str | None) -> NATS:
+async def open_bus(
+    scope: ServiceScope, settings: ServiceSettings, *, stream_of: str | None
+) -> NATS:
     """A NATS connection, drained at shutdown; ensures the stream of events this service produces."""
     client = await connect(settings.nats_url, settings.service_name)
     scope.resources.push_async_callback(client.drain)

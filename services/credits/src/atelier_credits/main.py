@@ -72,7 +72,11 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     scope.spawn(sweep_forever(ledger, settings.credits_sweep_interval_s), name="credits-sweeper")
 
     servicer = CreditsServicer(ledger, StatementReader(pool))
-    return [GrpcService.of(SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer)]
+    return [
+        GrpcService.of(
+            SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer
+        )
+    ]
 
 
 def main() -> None:

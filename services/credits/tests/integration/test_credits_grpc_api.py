@@ -40,15 +40,20 @@ async def _grant(stub: Stub, account: str, amount: int, grant_id: str = "g1") ->
     await stub.Grant(credits_pb2.GrantRequest(account_id=account, grant_id=grant_id, amount=amount))
 
 
-async def test_a_freeze_beyond_the_balance_is_refused_with_available_and_requested(stub: Stub) -> None:
+async def test_a_freeze_beyond_the_balance_is_refused_with_available_and_requested(
+    stub: Stub,
+) -> None:
     account = random_id("acct")
     await _grant(stub, account, 10)
 
-    error = await _rpc_error(stub.Freeze(credits_pb2.FreezeRequest(account_id=account, freeze_id="gen-1", amount=11)))
+    error = await _rpc_error(
+        stub.Freeze(credits_pb2.FreezeRequest(account_id=account, freeze_id="gen-1", amount=11))
+    )
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     info, details = error_details(error)
-    assert info is not None and info.reason == "INSUFFICIENT_CREDITS"
+    assert info is not None
+    assert info.reason == "INSUFFICIENT_CREDITS"
     shortage = credits_pb2.InsufficientCredits()
     assert details[0].Unpack(shortage)
     assert (shortage.account_id, shortage.available, shortage.requested) == (account, 10, 11)
@@ -58,12 +63,15 @@ async def test_reusing_a_grant_id_with_other_arguments_is_already_exists(stub: S
     account = random_id("acct")
     await _grant(stub, account, 10)
 
-    error = await _rpc_error(stub.Grant(credits_pb2.GrantRequest(account_id=account, grant_id="g1", amount=11)))
+    error = await _rpc_error(
+        stub.Grant(credits_pb2.GrantRequest(account_id=account, grant_id="g1", amount=11))
+    )
 
     assert error.code() == grpc.StatusCode.ALREADY_EXISTS
     conflict = credits_pb2.IdempotencyConflict()
     assert error_details(error)[1][0].Unpack(conflict)
-    assert conflict.id == "g1" and "amount=10" in conflict.existing
+    assert conflict.id == "g1"
+    assert "amount=10" in conflict.existing
 
 
 async def test_a_repeated_freeze_returns_the_first_result_and_freezes_once(stub: Stub) -> None:
@@ -74,8 +82,13 @@ async def test_a_repeated_freeze_returns_the_first_result_and_freezes_once(stub:
     first = await stub.Freeze(request)
     again = await stub.Freeze(request)
 
-    assert (again.freeze_id, again.amount, again.expires_at) == (first.freeze_id, first.amount, first.expires_at)
-    assert again.balance.frozen == 4 and again.balance.available == 6
+    assert (again.freeze_id, again.amount, again.expires_at) == (
+        first.freeze_id,
+        first.amount,
+        first.expires_at,
+    )
+    assert again.balance.frozen == 4
+    assert again.balance.available == 6
 
 
 async def test_confirming_a_rolled_back_freeze_is_a_failed_precondition(stub: Stub) -> None:
@@ -87,9 +100,12 @@ async def test_confirming_a_rolled_back_freeze_is_a_failed_precondition(stub: St
             account_id=account, freeze_id="gen-1", reason=credits_pb2.ROLLBACK_REASON_CANCELED
         )
     )
-    assert rolled.released == 4 and rolled.balance.available == 10
+    assert rolled.released == 4
+    assert rolled.balance.available == 10
 
-    error = await _rpc_error(stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1")))
+    error = await _rpc_error(
+        stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1"))
+    )
 
     assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
     resolved = credits_pb2.FreezeAlreadyResolved()
@@ -102,17 +118,26 @@ async def test_a_partial_confirm_consumes_part_and_releases_the_rest(stub: Stub)
     await _grant(stub, account, 10)
     await stub.Freeze(credits_pb2.FreezeRequest(account_id=account, freeze_id="gen-1", amount=6))
 
-    confirmed = await stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1", amount=4))
+    confirmed = await stub.Confirm(
+        credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1", amount=4)
+    )
 
     assert (confirmed.confirmed, confirmed.released) == (4, 2)
-    assert (confirmed.balance.available, confirmed.balance.consumed, confirmed.balance.frozen) == (6, 4, 0)
+    assert (confirmed.balance.available, confirmed.balance.consumed, confirmed.balance.frozen) == (
+        6,
+        4,
+        0,
+    )
 
 
 async def test_bad_input_is_invalid_argument_with_a_reason(stub: Stub) -> None:
-    error = await _rpc_error(stub.Grant(credits_pb2.GrantRequest(account_id="", grant_id="g1", amount=5)))
+    error = await _rpc_error(
+        stub.Grant(credits_pb2.GrantRequest(account_id="", grant_id="g1", amount=5))
+    )
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     info, _ = error_details(error)
-    assert info is not None and info.reason == "INVALID_ID"
+    assert info is not None
+    assert info.reason == "INVALID_ID"
 
 
 async def test_the_statement_lists_every_movement_newest_first_in_pages(stub: Stub) -> None:
@@ -122,13 +147,19 @@ async def test_the_statement_lists_every_movement_newest_first_in_pages(stub: St
     await stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1"))
 
     async def three_lines() -> bool:
-        reply = await stub.ListStatement(credits_pb2.ListStatementRequest(account_id=account, page_size=10))
+        reply = await stub.ListStatement(
+            credits_pb2.ListStatementRequest(account_id=account, page_size=10)
+        )
         return len(reply.lines) == 3
 
     await eventually(three_lines, what="three statement lines")
-    first = await stub.ListStatement(credits_pb2.ListStatementRequest(account_id=account, page_size=2))
+    first = await stub.ListStatement(
+        credits_pb2.ListStatementRequest(account_id=account, page_size=2)
+    )
     rest = await stub.ListStatement(
-        credits_pb2.ListStatementRequest(account_id=account, page_size=2, page_token=first.next_page_token)
+        credits_pb2.ListStatementRequest(
+            account_id=account, page_size=2, page_token=first.next_page_token
+        )
     )
     lines = [*first.lines, *rest.lines]
     assert [line.kind for line in lines] == ["confirmed", "frozen", "granted"]
@@ -156,23 +187,30 @@ async def test_every_ledger_event_is_published_with_its_stream_version_as_messag
         await client.close()
 
     stream_id = CreditAccount.id_for(account)
-    assert [m.headers["Nats-Msg-Id"] for m in messages if m.headers] == [f"{stream_id}:{v}" for v in (1, 2, 3)]
+    assert [m.headers["Nats-Msg-Id"] for m in messages if m.headers] == [
+        f"{stream_id}:{v}" for v in (1, 2, 3)
+    ]
     assert [m.subject for m in messages] == [
         names.subject("credits", "opened"),
         names.subject("credits", "granted"),
         names.subject("credits", "frozen"),
     ]
     frozen = events_pb2.CreditsFrozen()
+    assert messages[2].data is not None
     envelope = envelope_pb2.Envelope.FromString(messages[2].data)
     assert envelope.payload.Unpack(frozen)
     assert (envelope.subject_id, frozen.freeze_id, frozen.amount) == (account, "gen-1", 4)
 
 
-async def test_a_freeze_left_past_its_ttl_is_rolled_back_as_expired_by_the_sweeper(stub: Stub) -> None:
+async def test_a_freeze_left_past_its_ttl_is_rolled_back_as_expired_by_the_sweeper(
+    stub: Stub,
+) -> None:
     account = random_id("acct")
     await _grant(stub, account, 10)
     await stub.Freeze(
-        credits_pb2.FreezeRequest(account_id=account, freeze_id="gen-1", amount=4, ttl=Duration(seconds=1))
+        credits_pb2.FreezeRequest(
+            account_id=account, freeze_id="gen-1", amount=4, ttl=Duration(seconds=1)
+        )
     )
 
     async def rolled_back_line() -> bool:
@@ -180,7 +218,9 @@ async def test_a_freeze_left_past_its_ttl_is_rolled_back_as_expired_by_the_sweep
         return any(line.kind == "rolled_back" for line in reply.lines)
 
     await eventually(rolled_back_line, within_s=15, what="the sweeper's rollback")
-    error = await _rpc_error(stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1")))
+    error = await _rpc_error(
+        stub.Confirm(credits_pb2.ConfirmRequest(account_id=account, freeze_id="gen-1"))
+    )
     resolved = credits_pb2.FreezeAlreadyResolved()
     assert error_details(error)[1][0].Unpack(resolved)
     assert resolved.reason == "expired"

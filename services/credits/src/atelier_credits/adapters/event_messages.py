@@ -72,7 +72,9 @@ def _rolled_back(e: Any, account_id: str) -> Message:
 
 
 def _grant_expired(e: Any, account_id: str) -> Message:
-    return credits_pb2.CreditsGrantExpired(account_id=account_id, grant_id=e.grant_id, amount=e.amount)
+    return credits_pb2.CreditsGrantExpired(
+        account_id=account_id, grant_id=e.grant_id, amount=e.amount
+    )
 
 
 def _revoked(e: Any, account_id: str) -> Message:

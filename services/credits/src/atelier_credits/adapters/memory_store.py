@@ -74,11 +74,16 @@ class InMemoryAccountRepository:
             expected_version = events[0].originator_version - 1 if events else len(stream)
             if len(stream) != expected_version:
                 raise ConcurrencyConflict(
-                    account.account_id, expected_version=expected_version, stored_version=len(stream)
+                    account.account_id,
+                    expected_version=expected_version,
+                    stored_version=len(stream),
                 )
         for account, events in pending:
             stored = [self._mapper.to_stored_event(event) for event in events]
-            self._streams[account.account_id] = [*self._streams.get(account.account_id, []), *stored]
+            self._streams[account.account_id] = [
+                *self._streams.get(account.account_id, []),
+                *stored,
+            ]
 
     async def list_accounts_with_due_expiries(self, now: datetime) -> list[str]:
         """Accounts whose next expiry is at or before `now`."""

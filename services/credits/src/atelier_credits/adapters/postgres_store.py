@@ -79,7 +79,10 @@ class PostgresAccountStore:
         """Each account at its latest version (latest snapshot, then the events after it)."""
         ids = {CreditAccount.id_for(account_id): account_id for account_id in account_ids}
         async with self._pool.acquire() as conn:
-            snapshots = {r["originator_id"]: _stored(r) for r in await conn.fetch(_LATEST_SNAPSHOTS, list(ids))}
+            snapshots = {
+                r["originator_id"]: _stored(r)
+                for r in await conn.fetch(_LATEST_SNAPSHOTS, list(ids))
+            }
             after = [snapshots[i].originator_version if i in snapshots else 0 for i in ids]
             rows = await conn.fetch(_EVENTS_AFTER, list(ids), after)
         events: dict[UUID, list[StoredEvent]] = defaultdict(list)
@@ -88,7 +91,10 @@ class PostgresAccountStore:
         loaded: dict[str, CreditAccount] = {}
         for aggregate_id, account_id in ids.items():
             # The latest snapshot, if any, replays first: it stands for every event before it.
-            stored = [*([snapshots[aggregate_id]] if aggregate_id in snapshots else []), *events[aggregate_id]]
+            stored = [
+                *([snapshots[aggregate_id]] if aggregate_id in snapshots else []),
+                *events[aggregate_id],
+            ]
             account = replay(self._mapper.to_domain_event(s) for s in stored)
             if account is not None:
                 loaded[account_id] = account
@@ -135,4 +141,3 @@ class PostgresAccountStore:
                 now,
             )
         return [row["account_id"] for row in rows]
-

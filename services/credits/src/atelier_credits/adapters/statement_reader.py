@@ -31,7 +31,9 @@ def _before_version(page_token: str) -> int | None:
         return None
     if not page_token.isdigit():
         raise InvalidArgument(
-            "page_token is not one this service issued", reason="INVALID_PAGE_TOKEN", metadata={"field": "page_token"}
+            "page_token is not one this service issued",
+            reason="INVALID_PAGE_TOKEN",
+            metadata={"field": "page_token"},
         )
     return int(page_token)
 
@@ -42,10 +44,16 @@ class StatementReader:
     def __init__(self, pool: DbPool) -> None:
         self._pool = pool
 
-    async def page(self, account_id: str, page_size: int, page_token: str) -> tuple[list[StatementEntry], str]:
+    async def page(
+        self, account_id: str, page_size: int, page_token: str
+    ) -> tuple[list[StatementEntry], str]:
         """Lines older than the token, newest first, and the token of the next page ("" at the end)."""
         if page_size < 0:
-            raise InvalidArgument("page_size must not be negative", reason="INVALID_PAGE_SIZE", metadata={"field": "page_size"})
+            raise InvalidArgument(
+                "page_size must not be negative",
+                reason="INVALID_PAGE_SIZE",
+                metadata={"field": "page_size"},
+            )
         size = min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
         before = _before_version(page_token)
         async with self._pool.acquire() as conn:

@@ -60,8 +60,12 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         self._ledger = ledger
         self._statements = statements
 
-    async def Grant(self, request: credits_pb2.GrantRequest, context: Context) -> credits_pb2.GrantResponse:
-        expires_at = request.expires_at.ToDatetime(tzinfo=UTC) if request.HasField("expires_at") else None
+    async def Grant(
+        self, request: credits_pb2.GrantRequest, context: Context
+    ) -> credits_pb2.GrantResponse:
+        expires_at = (
+            request.expires_at.ToDatetime(tzinfo=UTC) if request.HasField("expires_at") else None
+        )
         async with _details_for(request.account_id):
             applied = await self._ledger.grant(
                 request.account_id,
@@ -75,22 +79,32 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
             grant_id=applied.result.grant_id, balance=_balance(request.account_id, applied)
         )
 
-    async def Freeze(self, request: credits_pb2.FreezeRequest, context: Context) -> credits_pb2.FreezeResponse:
+    async def Freeze(
+        self, request: credits_pb2.FreezeRequest, context: Context
+    ) -> credits_pb2.FreezeResponse:
         ttl = request.ttl.ToTimedelta() if request.HasField("ttl") else None
         async with _details_for(request.account_id):
             applied = await self._ledger.freeze(
-                request.account_id, request.freeze_id, request.amount, reference=request.reference, ttl=ttl
+                request.account_id,
+                request.freeze_id,
+                request.amount,
+                reference=request.reference,
+                ttl=ttl,
             )
         result = applied.result
         return credits_pb2.FreezeResponse(
             freeze_id=result.freeze_id,
             amount=result.amount,
             expires_at=_timestamp(result.expires_at),
-            draws=[credits_pb2.GrantDraw(grant_id=d.grant_id, amount=d.amount) for d in result.draws],
+            draws=[
+                credits_pb2.GrantDraw(grant_id=d.grant_id, amount=d.amount) for d in result.draws
+            ],
             balance=_balance(request.account_id, applied),
         )
 
-    async def Confirm(self, request: credits_pb2.ConfirmRequest, context: Context) -> credits_pb2.ConfirmResponse:
+    async def Confirm(
+        self, request: credits_pb2.ConfirmRequest, context: Context
+    ) -> credits_pb2.ConfirmResponse:
         amount = request.amount if request.HasField("amount") else None
         async with _details_for(request.account_id):
             applied = await self._ledger.confirm(request.account_id, request.freeze_id, amount)
@@ -101,7 +115,9 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
             balance=_balance(request.account_id, applied),
         )
 
-    async def RollBack(self, request: credits_pb2.RollBackRequest, context: Context) -> credits_pb2.RollBackResponse:
+    async def RollBack(
+        self, request: credits_pb2.RollBackRequest, context: Context
+    ) -> credits_pb2.RollBackResponse:
         # An unspecified reason is a failed saga step: the common case, and the safe default.
         reason = _REASONS.get(request.reason, "failed")
         async with _details_for(request.account_id):
@@ -112,7 +128,9 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
             balance=_balance(request.account_id, applied),
         )
 
-    async def Revoke(self, request: credits_pb2.RevokeRequest, context: Context) -> credits_pb2.RevokeResponse:
+    async def Revoke(
+        self, request: credits_pb2.RevokeRequest, context: Context
+    ) -> credits_pb2.RevokeResponse:
         async with _details_for(request.account_id):
             applied = await self._ledger.revoke(
                 request.account_id,
@@ -156,5 +174,3 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
             ],
             next_page_token=next_token,
         )
-
-

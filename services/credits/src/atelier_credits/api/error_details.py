@@ -19,7 +19,11 @@ def _insufficient(error: AtelierError, account_id: str) -> Message:
 
 
 def _conflict(error: AtelierError, account_id: str) -> Message:
-    original = {k.removeprefix("original_"): v for k, v in error.metadata.items() if k.startswith("original_")}
+    original = {
+        k.removeprefix("original_"): v
+        for k, v in error.metadata.items()
+        if k.startswith("original_")
+    }
     return credits_pb2.IdempotencyConflict(
         operation=error.metadata["operation"],
         id=error.metadata["id"],

@@ -14,17 +14,14 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from atelier_credits.application.executors import Action, Clock, NotOpened
 from atelier_credits.application.ports import ConcurrencyConflict
 from atelier_credits.domain import CreditAccount
 from atelier_runtime.errors import Aborted, AtelierError
-
-
 
 Result = TypeVar("Result")
 
@@ -127,14 +124,16 @@ class _Shard:
             _settle(outcome)
         self._requeue(decided.retry)
 
-    def _decide(self, batch: dict[str, list[_Command]], loaded: dict[str, CreditAccount]) -> _Decided:
+    def _decide(
+        self, batch: dict[str, list[_Command]], loaded: dict[str, CreditAccount]
+    ) -> _Decided:
         decided = _Decided()
         now = self._clock()
         for account_id, commands in batch.items():
             known = self._cache.get(account_id) or loaded.get(account_id)
             account = known or CreditAccount.open(account_id, now)
             outcomes: list[_Outcome] = []
-            for index, command in enumerate(commands):
+            for _index, command in enumerate(commands):
                 opened = known is not None or any(o.error is None for o in outcomes)
                 if not opened and not command.opens:
                     outcomes.append(_Outcome(command, error=_NOT_OPENED))
@@ -227,7 +226,13 @@ class CommandBatcher:
         max_attempts: int = 25,
     ) -> None:
         self._shards = [
-            _Shard(store, clock, max_batch=max_batch, cache_size=cache_size // shards, max_attempts=max_attempts)
+            _Shard(
+                store,
+                clock,
+                max_batch=max_batch,
+                cache_size=cache_size // shards,
+                max_attempts=max_attempts,
+            )
             for _ in range(shards)
         ]
 

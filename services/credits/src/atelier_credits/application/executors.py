@@ -47,7 +47,11 @@ class SerialExecutor:
     """Load, decide, save, one command at a time; a version clash decides again."""
 
     def __init__(
-        self, repository: AccountRepository, *, clock: Clock = utc_now, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+        self,
+        repository: AccountRepository,
+        *,
+        clock: Clock = utc_now,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
         self._repository = repository
         self._clock = clock

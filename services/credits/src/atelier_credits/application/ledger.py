@@ -44,7 +44,9 @@ class Applied(Generic[Result]):
     version: int
 
 
-def _applied(act: Callable[[CreditAccount, datetime], Result]) -> Callable[[CreditAccount, datetime], Applied[Result]]:
+def _applied(
+    act: Callable[[CreditAccount, datetime], Result],
+) -> Callable[[CreditAccount, datetime], Applied[Result]]:
     def run(account: CreditAccount, now: datetime) -> Applied[Result]:
         result = act(account, now)
         return Applied(result, account.balance(), account.version)
@@ -60,17 +62,27 @@ class Ledger:
     as of the version it was decided on (as if it had arrived just before a concurrent write).
     """
 
-    def __init__(self, executor: CommandExecutor, due: DueAccounts, *, clock: Clock = utc_now) -> None:
+    def __init__(
+        self, executor: CommandExecutor, due: DueAccounts, *, clock: Clock = utc_now
+    ) -> None:
         self._executor = executor
         self._due = due
         self._clock = clock
 
     @classmethod
     def serial(
-        cls, repository: AccountRepository, *, clock: Clock = utc_now, max_attempts: int = DEFAULT_MAX_ATTEMPTS
+        cls,
+        repository: AccountRepository,
+        *,
+        clock: Clock = utc_now,
+        max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> Ledger:
         """A ledger that loads, decides and saves each command on its own."""
-        return cls(SerialExecutor(repository, clock=clock, max_attempts=max_attempts), repository, clock=clock)
+        return cls(
+            SerialExecutor(repository, clock=clock, max_attempts=max_attempts),
+            repository,
+            clock=clock,
+        )
 
     async def grant(
         self,
@@ -115,7 +127,9 @@ class Ledger:
             account_id, lambda account, now: account.confirm(freeze_id, now, amount)
         )
 
-    async def rollback(self, account_id: str, freeze_id: str, reason: str) -> Applied[RollbackResult]:
+    async def rollback(
+        self, account_id: str, freeze_id: str, reason: str
+    ) -> Applied[RollbackResult]:
         """Returns a freeze's credits: reason failed, canceled or expired."""
         return await self._execute(
             account_id, lambda account, now: account.rollback(freeze_id, now, reason)
@@ -158,7 +172,9 @@ class Ledger:
     async def sweep(self, account_id: str) -> None:
         """Records the expiries due now on one account; an unknown account has none."""
         try:
-            await self._executor.execute(account_id, lambda account, now: account.expire_due(now), opens=False)
+            await self._executor.execute(
+                account_id, lambda account, now: account.expire_due(now), opens=False
+            )
         except NotOpened:
             return
 
@@ -173,6 +189,8 @@ class Ledger:
         """Stops the executor's background work (the batcher's commit loops)."""
         await self._executor.close()
 
-    async def _execute(self, account_id: str, act: Callable[[CreditAccount, datetime], Result]) -> Applied[Result]:
+    async def _execute(
+        self, account_id: str, act: Callable[[CreditAccount, datetime], Result]
+    ) -> Applied[Result]:
         inputs.identifier("account_id", account_id)
         return await self._executor.execute(account_id, _applied(act))

@@ -24,7 +24,9 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         yield
         await app.state.health_probe.close()
 
-    app = FastAPI(title="Atelier", version="1", docs_url="/docs/ui", openapi_url="/docs", lifespan=lifespan)
+    app = FastAPI(
+        title="Atelier", version="1", docs_url="/docs/ui", openapi_url="/docs", lifespan=lifespan
+    )
     app.include_router(health_routes.router)
 
     @app.exception_handler(HTTPException)
