@@ -12,12 +12,12 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_cli.home import AtelierHome
 from atelier_runtime.grpc_client import channel
 from atelier_runtime.grpc_errors import error_details
+from atelier_runtime.proto_time import to_timestamp
 
 T = TypeVar("T")
 if TYPE_CHECKING:
@@ -70,8 +70,7 @@ def _report_rpc_error(error: grpc.aio.AioRpcError) -> int:
 def grant(args: argparse.Namespace) -> int:
     expires_at = None
     if args.expires:
-        expires_at = Timestamp()
-        expires_at.FromDatetime(parse_expiry(args.expires, datetime.now(UTC)))
+        expires_at = to_timestamp(parse_expiry(args.expires, datetime.now(UTC)))
     request = credits_pb2.GrantRequest(
         account_id=args.account,
         grant_id=args.grant_id or f"cli-{uuid.uuid4().hex[:12]}",

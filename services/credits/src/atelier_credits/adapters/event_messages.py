@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from atelier.events.v1 import credits_pb2, envelope_pb2
+from atelier_runtime.proto_time import to_optional_timestamp
 
 _REASONS = {
     "failed": credits_pb2.ROLLBACK_REASON_FAILED,
     "canceled": credits_pb2.ROLLBACK_REASON_CANCELED,
     "expired": credits_pb2.ROLLBACK_REASON_EXPIRED,
 }
-
-
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _draws(draws: list[dict[str, Any]]) -> list[credits_pb2.GrantDraw]:
@@ -41,7 +32,7 @@ def _granted(e: Any, account_id: str) -> Message:
         amount=e.amount,
         source=e.source,
         priority=e.priority,
-        expires_at=_timestamp(e.expires_at),
+        expires_at=to_optional_timestamp(e.expires_at),
     )
 
 
@@ -51,7 +42,7 @@ def _frozen(e: Any, account_id: str) -> Message:
         freeze_id=e.freeze_id,
         amount=e.amount,
         reference=e.reference,
-        expires_at=_timestamp(e.expires_at),
+        expires_at=to_optional_timestamp(e.expires_at),
         draws=_draws(e.draws),
     )
 
@@ -113,7 +104,7 @@ def envelope_for(domain_event: Any, account_id: str) -> tuple[str, envelope_pb2.
     envelope = envelope_pb2.Envelope(
         event_id=message_id(domain_event.originator_id, domain_event.originator_version),
         type=payload.DESCRIPTOR.full_name,
-        occurred_at=_timestamp(domain_event.timestamp),
+        occurred_at=to_optional_timestamp(domain_event.timestamp),
         subject_id=account_id,
         producer="credits",
         subject_version=domain_event.originator_version,

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
+from atelier_credits.domain.statement import StatementLine
 from atelier_runtime.db import DbPool
 from atelier_runtime.errors import InvalidArgument
 
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class StatementEntry:
-    """One statement line as stored by the projector."""
-
-    version: int
-    kind: str
-    entry_id: str
-    amount: int
-    available_after: int
-    frozen_after: int
-    reference: str
-    occurred_at: datetime
 
 
 def _before_version(page_token: str) -> int | None:
@@ -46,7 +30,7 @@ class StatementReader:
 
     async def page(
         self, account_id: str, page_size: int, page_token: str
-    ) -> tuple[list[StatementEntry], str]:
+    ) -> tuple[list[StatementLine], str]:
         """Lines older than the token, newest first, and the token of the next page ("" at the end)."""
         if page_size < 0:
             raise InvalidArgument(
@@ -68,6 +52,6 @@ class StatementReader:
                 before,
                 size + 1,
             )
-        entries = [StatementEntry(**dict(row)) for row in rows[:size]]
+        entries = [StatementLine(**dict(row)) for row in rows[:size]]
         next_token = str(entries[-1].version) if len(rows) > size else ""
         return entries, next_token

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_credits.adapters.statement_reader import StatementReader
 from atelier_credits.api.error_details import with_details
 from atelier_credits.application.ledger import Applied, Ledger
 from atelier_runtime.errors import AtelierError
+from atelier_runtime.proto_time import from_timestamp, to_timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -23,12 +22,6 @@ _REASONS = {
     credits_pb2.ROLLBACK_REASON_CANCELED: "canceled",
     credits_pb2.ROLLBACK_REASON_EXPIRED: "expired",
 }
-
-
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def _balance(account_id: str, applied: Applied[Any]) -> credits_pb2.Balance:
@@ -63,9 +56,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Grant(
         self, request: credits_pb2.GrantRequest, context: Context
     ) -> credits_pb2.GrantResponse:
-        expires_at = (
-            request.expires_at.ToDatetime(tzinfo=UTC) if request.HasField("expires_at") else None
-        )
+        expires_at = from_timestamp(request.expires_at) if request.HasField("expires_at") else None
         async with _details_for(request.account_id):
             applied = await self._ledger.grant(
                 request.account_id,
@@ -95,7 +86,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         return credits_pb2.FreezeResponse(
             freeze_id=result.freeze_id,
             amount=result.amount,
-            expires_at=_timestamp(result.expires_at),
+            expires_at=to_timestamp(result.expires_at),
             draws=[
                 credits_pb2.GrantDraw(grant_id=d.grant_id, amount=d.amount) for d in result.draws
             ],
@@ -168,7 +159,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
                     available_after=e.available_after,
                     frozen_after=e.frozen_after,
                     reference=e.reference,
-                    occurred_at=_timestamp(e.occurred_at),
+                    occurred_at=to_timestamp(e.occurred_at),
                 )
                 for e in entries
             ],
