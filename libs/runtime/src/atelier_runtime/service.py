@@ -15,6 +15,7 @@ from opentelemetry import trace
 
 from atelier_runtime.grpc_server import GrpcServer, GrpcService
 from atelier_runtime.logs import configure_logging
+from atelier_runtime.metrics import configure_metrics
 from atelier_runtime.settings import SettingsT, exit_on_bad_settings
 from atelier_runtime.tracing import configure_tracing
 
@@ -135,6 +136,7 @@ def run_service(
     settings = exit_on_bad_settings(settings_cls)
     configure_logging(settings.service_name, settings.log_level)
     provider = configure_tracing(settings.service_name, settings.otel_exporter)
+    meters = configure_metrics(settings.service_name, settings.otel_exporter)
     try:
         status = asyncio.run(serve(settings, build, ready=ready))
     except Exception:
@@ -142,4 +144,5 @@ def run_service(
         status = EXIT_FAILED
     finally:
         provider.shutdown()
+        meters.shutdown()
     sys.exit(status)

@@ -10,6 +10,7 @@ from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_credits.adapters.log_relay_source import CreditsLogSource
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.postgres_store import PostgresAccountStore
+from atelier_credits.adapters.projection_metrics import observe_projection_lag
 from atelier_credits.adapters.schema import MIGRATIONS
 from atelier_credits.adapters.statement_projector import StatementProjector
 from atelier_credits.adapters.statement_reader import StatementReader
@@ -68,7 +69,11 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     )
     scope.spawn(relay.run(), name="credits-relay")
     projector = StatementProjector(pool, mapper)
-    scope.spawn(projector.run(settings.credits_projector_poll_s), name="credits-projector")
+    observe_projection_lag(projector)
+    scope.spawn(
+        projector.run(settings.credits_projector_poll_s, settings.credits_lag_interval_s),
+        name="credits-projector",
+    )
     scope.spawn(sweep_forever(ledger, settings.credits_sweep_interval_s), name="credits-sweeper")
 
     servicer = CreditsServicer(ledger, StatementReader(pool))

@@ -18,3 +18,4 @@ class CreditsSettings(ServiceSettings):
     credits_sweep_interval_s: float = Field(default=5.0, gt=0)
     credits_relay_poll_s: float = Field(default=0.05, gt=0)
     credits_projector_poll_s: float = Field(default=0.2, gt=0)
+    credits_lag_interval_s: float = Field(default=10.0, gt=0)

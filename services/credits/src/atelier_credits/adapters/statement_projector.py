@@ -102,6 +102,7 @@ class StatementProjector:
         self._pool = pool
         self._mapper = mapper
         self._batch_size = batch_size
+        self.last_lag: ProjectionLag | None = None
 
     async def project_once(self) -> int:
         """Projects the next batch; returns how many events it covered (0: none, or locked)."""
@@ -144,7 +145,7 @@ class StatementProjector:
                 await asyncio.sleep(poll_interval)
 
     async def _log_lag(self) -> None:
-        lag = await self.lag()
+        lag = self.last_lag = await self.lag()
         _log.info(
             "statement projection lag",
             extra={"projection": PROJECTION, "lag_events": lag.events, "lag_seconds": lag.seconds},
