@@ -14,4 +14,6 @@ else
   UV="$ATELIER_ROOT/.tools/bin/uv"
 fi
 export UV_PYTHON_DOWNLOADS="${UV_PYTHON_DOWNLOADS:-never}"
+# Trust the system certificate store (machines behind a TLS-inspecting proxy add their CA there).
+export UV_SYSTEM_CERTS="${UV_SYSTEM_CERTS:-true}"
 "$UV" sync --frozen --quiet --project "$ATELIER_ROOT"
