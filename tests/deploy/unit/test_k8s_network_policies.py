@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "k8s"
 COMPONENT = K8S / "components" / "network-policies"
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))

@@ -14,7 +14,7 @@ import pytest
 import yaml
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
 BACKENDS = [service for service in SERVICES if service != "edge"]
 GRPC_PORT = "50051"

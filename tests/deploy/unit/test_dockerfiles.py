@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
 HTTP_PORTS = {"edge": 8080}
 GRPC_PORT = 50051

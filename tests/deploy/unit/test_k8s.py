@@ -18,7 +18,7 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "k8s"
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
 BACKENDS = [service for service in SERVICES if service != "edge"]
