@@ -11,7 +11,6 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import httpx
 import psutil
 import pytest
@@ -90,33 +89,27 @@ def platform(tmp_path: Path) -> Iterator[Platform]:
     running.kill()
 
 
-async def _kept_value(database_url: str, value: int | None) -> int:
-    conn = await asyncpg.connect(database_url)
-    try:
-        if value is not None:
-            await conn.execute("CREATE TABLE IF NOT EXISTS kept (v int)")
-            await conn.execute("INSERT INTO kept VALUES ($1)", value)
-        return int(await conn.fetchval("SELECT v FROM kept"))
-    finally:
-        await conn.close()
+async def _atelier(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
+    """Runs another `atelier` command against the platform, as an operator would."""
+    return await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "atelier_cli.main", *args],
+        env=platform.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: Platform) -> None:
     platform.start()
     platform.wait_ready()
     record = AtelierHome(platform.home).read_record()
-    credits_db = record.database_url.rsplit("/", 1)[0] + "/atelier_credits"
-    assert await _kept_value(credits_db, 42) == 42
+    granted = await _atelier(platform, "credits", "grant", "acct-kept", "100", "--grant-id", "g1")
+    assert granted.returncode == 0, granted.stderr
     children = {p.pid for p in psutil.Process(record.supervisor_pid).children(recursive=True)}
 
-    twin = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-m", "atelier_cli.main", "up"],
-        env=platform.env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    twin = await _atelier(platform, "up")
     assert twin.returncode == 1
     assert "already running" in twin.stderr
 
@@ -125,7 +118,8 @@ async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: P
 
     platform.start()
     platform.wait_ready()
-    record = AtelierHome(platform.home).read_record()
-    credits_db = record.database_url.rsplit("/", 1)[0] + "/atelier_credits"
-    assert await _kept_value(credits_db, None) == 42
+    balance = await _atelier(platform, "credits", "balance", "acct-kept")
+    assert "available  100" in balance.stdout
+    audit = await _atelier(platform, "credits", "audit", "--json")
+    assert audit.returncode == 0, audit.stdout
     assert platform.interrupt() == 0
