@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from atelier_cli.bench_command import add_bench_commands
 from atelier_cli.credits_commands import add_credits_commands
 from atelier_cli.home import AlreadyRunning, AtelierHome
 
@@ -46,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "replay", help="rebuild the credits projections (balances, statements) from the log"
     ).set_defaults(handler=_replay)
+    add_bench_commands(commands)
     return parser
 
 

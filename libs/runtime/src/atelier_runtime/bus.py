@@ -137,7 +137,10 @@ class Publisher:
                     await self._js.publish_async(
                         message.subject,
                         message.payload,
-                        wait_stall=self._timeout,
+                        # No stall wait: nats-py implements it with asyncio.wait_for, which on
+                        # Python 3.11 can swallow a cancellation and keep a stopping relay alive.
+                        # A batch is far below nats-py's pending limit, so it never stalls.
+                        wait_stall=None,
                         headers=_headers(message.msg_id, message.headers),
                     )
                 )

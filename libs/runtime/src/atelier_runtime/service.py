@@ -54,7 +54,11 @@ class ServiceScope:
 
 
 async def _cancel_and_wait(task: asyncio.Task[None]) -> None:
-    task.cancel()
+    # Cancel until it is done: a library that swallows one cancellation (asyncio.wait_for on
+    # Python 3.11 can) must not keep a stopping service waiting forever.
+    while not task.done():
+        task.cancel()
+        await asyncio.wait({task}, timeout=1.0)
     await asyncio.gather(task, return_exceptions=True)
 
 

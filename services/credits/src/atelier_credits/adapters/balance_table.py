@@ -15,23 +15,44 @@ from atelier_runtime.db import DbConnection
 # Column order of the table and of BalanceRow alike.
 COLUMNS = tuple(field.name for field in fields(BalanceRow))
 
-_UPSERT = """
-INSERT INTO account_balances AS b (account_id, aggregate_id, available, frozen, consumed,
-    expired, revoked, granted, version, next_expiry, updated_at)
-SELECT * FROM unnest($1::text[], $2::uuid[], $3::bigint[], $4::bigint[], $5::bigint[],
-    $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[])
-ON CONFLICT (account_id) DO UPDATE SET available = excluded.available, frozen = excluded.frozen,
-    consumed = excluded.consumed, expired = excluded.expired, revoked = excluded.revoked,
-    granted = excluded.granted, version = excluded.version, next_expiry = excluded.next_expiry,
-    updated_at = excluded.updated_at
-"""
+# Every other column is a bigint.
+_NOT_BIGINT = {
+    "account_id": "text",
+    "aggregate_id": "uuid",
+    "next_expiry": "timestamptz",
+    "updated_at": "timestamptz",
+}
+
+
+def upsert_statement(first_parameter: int = 1) -> str:
+    """Upserts many rows from one array per column, numbered from `$first_parameter` on.
+
+    The numbering lets the store embed this statement after its own parameters (see
+    postgres_store), so events and balances commit in one statement.
+    """
+    arrays = ", ".join(
+        f"${first_parameter + i}::{_NOT_BIGINT.get(name, 'bigint')}[]"
+        for i, name in enumerate(COLUMNS)
+    )
+    updates = ", ".join(f"{name} = excluded.{name}" for name in COLUMNS[2:])
+    return (
+        f"INSERT INTO account_balances AS b ({', '.join(COLUMNS)}) SELECT * FROM unnest({arrays}) "
+        f"ON CONFLICT (account_id) DO UPDATE SET {updates}"
+    )
+
+
+def balance_columns(accounts: Sequence[CreditAccount]) -> list[list[Any]]:
+    """The arrays `upsert_statement` takes: each account's row as of its current version."""
+    rows = [balance_row(account) for account in accounts]
+    return [[getattr(row, name) for row in rows] for name in COLUMNS]
+
+
+_UPSERT = upsert_statement()
 
 
 async def upsert_balances(conn: DbConnection, accounts: Sequence[CreditAccount]) -> None:
     """Writes each account's row as of its current version (one statement for all of them)."""
-    rows = [balance_row(account) for account in accounts]
-    columns: list[list[Any]] = [[getattr(row, name) for row in rows] for name in COLUMNS]
-    await conn.execute(_UPSERT, *columns)
+    await conn.execute(_UPSERT, *balance_columns(accounts))
 
 
 def stored_balance_row(record: asyncpg.Record) -> BalanceRow:

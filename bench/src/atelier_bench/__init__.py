@@ -1,0 +1,1 @@
+"""Atelier's benchmarks: each measures a service beside a baseline in one run and reports a ratio."""

@@ -1,0 +1,83 @@
+"""`atelier bench credits`: our ledger and a naive row-locked baseline, side by side, one run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_OK = 0
+EXIT_UNSOUND = 1
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_seconds(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {text}")
+    return value
+
+
+def _progress(line: str) -> None:
+    # Progress goes to stderr, so `--json` output stays one clean document on stdout.
+    print(f"atelier bench: {line}", file=sys.stderr, flush=True)
+
+
+def bench_credits(args: argparse.Namespace) -> int:
+    """Exit 0 when both sides ran cleanly (whatever the ratio), 1 if a side failed or miscounted."""
+    # Imported here: the benchmark pulls in the servers' code, which other commands never need.
+    from atelier_bench.credits.report import Parameters, render_table
+    from atelier_bench.credits.runner import run_credits_bench
+
+    parameters = Parameters(
+        clients=args.clients,
+        duration_s=args.duration,
+        accounts=args.accounts,
+        rounds=args.rounds,
+        warmup_s=args.warmup,
+    )
+    report = run_credits_bench(parameters, _progress)
+    print(json.dumps(report.to_json(), indent=2) if args.json else render_table(report))
+    return EXIT_OK if report.sound else EXIT_UNSOUND
+
+
+def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    bench = commands.add_parser("bench", help="run a benchmark beside its baseline")
+    sub = bench.add_subparsers(dest="bench_command", required=True)
+    credits = sub.add_parser(
+        "credits",
+        help="freeze→confirm cycles over gRPC: our ledger vs naive row-locked updates, "
+        "on one hot account and on many accounts",
+    )
+    credits.add_argument(
+        "--clients", type=_positive_int, default=16, help="concurrent clients (16)"
+    )
+    credits.add_argument(
+        "--duration",
+        type=_positive_seconds,
+        default=10.0,
+        help="measured seconds per side per case (10)",
+    )
+    credits.add_argument(
+        "--accounts", type=_positive_int, default=10_000, help="accounts of the spread case (10000)"
+    )
+    credits.add_argument(
+        "--rounds",
+        type=_positive_int,
+        default=4,
+        help="alternating slices each side's duration is cut into (4)",
+    )
+    credits.add_argument(
+        "--warmup",
+        type=_positive_seconds,
+        default=2.0,
+        help="unmeasured seconds per side per case (2)",
+    )
+    credits.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    credits.set_defaults(handler=bench_credits)
