@@ -6,16 +6,13 @@ UNIMPLEMENTED, as gRPC does for any method a server does not offer.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any, NoReturn
 
 import grpc
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_bench.credits.naive_ledger import NaiveBalance, NaiveLedger
-from atelier_credits.api.error_details import with_details
-from atelier_runtime.errors import AtelierError
+from atelier_credits.api.error_details import details_for
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -30,14 +27,6 @@ def _balance(account_id: str, balance: NaiveBalance) -> credits_pb2.Balance:
     )
 
 
-@asynccontextmanager
-async def _details_for(account_id: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except AtelierError as error:
-        raise with_details(error, account_id) from None
-
-
 class NaiveCreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     """Translates protobuf to the naive ledger and back, exactly as ours does for its ledger."""
 
@@ -47,7 +36,7 @@ class NaiveCreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Grant(
         self, request: credits_pb2.GrantRequest, context: Context
     ) -> credits_pb2.GrantResponse:
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             balance = await self._ledger.grant(request.account_id, request.grant_id, request.amount)
         return credits_pb2.GrantResponse(
             grant_id=request.grant_id, balance=_balance(request.account_id, balance)
@@ -56,7 +45,7 @@ class NaiveCreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Freeze(
         self, request: credits_pb2.FreezeRequest, context: Context
     ) -> credits_pb2.FreezeResponse:
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             balance = await self._ledger.freeze(
                 request.account_id, request.freeze_id, request.amount
             )
@@ -70,7 +59,7 @@ class NaiveCreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         self, request: credits_pb2.ConfirmRequest, context: Context
     ) -> credits_pb2.ConfirmResponse:
         amount = request.amount if request.HasField("amount") else None
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             done = await self._ledger.confirm(request.account_id, request.freeze_id, amount)
         return credits_pb2.ConfirmResponse(
             freeze_id=request.freeze_id,
@@ -82,7 +71,7 @@ class NaiveCreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def GetBalance(
         self, request: credits_pb2.GetBalanceRequest, context: Context
     ) -> credits_pb2.GetBalanceResponse:
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             balance = await self._ledger.balance(request.account_id)
         return credits_pb2.GetBalanceResponse(balance=_balance(request.account_id, balance))
 

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import grpc
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_credits.adapters.statement_reader import StatementReader
-from atelier_credits.api.error_details import with_details
+from atelier_credits.api.error_details import details_for
 from atelier_credits.application.ledger import Applied, Ledger
-from atelier_runtime.errors import AtelierError
 from atelier_runtime.proto_time import from_timestamp, to_timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -38,14 +35,6 @@ def _balance(account_id: str, applied: Applied[Any]) -> credits_pb2.Balance:
     )
 
 
-@asynccontextmanager
-async def _details_for(account_id: str) -> AsyncIterator[None]:
-    try:
-        yield
-    except AtelierError as error:
-        raise with_details(error, account_id) from None
-
-
 class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     """Every write is idempotent by its id, so clients may retry any of them."""
 
@@ -57,7 +46,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         self, request: credits_pb2.GrantRequest, context: Context
     ) -> credits_pb2.GrantResponse:
         expires_at = from_timestamp(request.expires_at) if request.HasField("expires_at") else None
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             applied = await self._ledger.grant(
                 request.account_id,
                 request.grant_id,
@@ -74,7 +63,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         self, request: credits_pb2.FreezeRequest, context: Context
     ) -> credits_pb2.FreezeResponse:
         ttl = request.ttl.ToTimedelta() if request.HasField("ttl") else None
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             applied = await self._ledger.freeze(
                 request.account_id,
                 request.freeze_id,
@@ -97,7 +86,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
         self, request: credits_pb2.ConfirmRequest, context: Context
     ) -> credits_pb2.ConfirmResponse:
         amount = request.amount if request.HasField("amount") else None
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             applied = await self._ledger.confirm(request.account_id, request.freeze_id, amount)
         return credits_pb2.ConfirmResponse(
             freeze_id=applied.result.freeze_id,
@@ -111,7 +100,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     ) -> credits_pb2.RollBackResponse:
         # An unspecified reason is a failed saga step: the common case, and the safe default.
         reason = _REASONS.get(request.reason, "failed")
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             applied = await self._ledger.rollback(request.account_id, request.freeze_id, reason)
         return credits_pb2.RollBackResponse(
             freeze_id=applied.result.freeze_id,
@@ -122,7 +111,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Revoke(
         self, request: credits_pb2.RevokeRequest, context: Context
     ) -> credits_pb2.RevokeResponse:
-        async with _details_for(request.account_id):
+        async with details_for(request.account_id):
             applied = await self._ledger.revoke(
                 request.account_id,
                 request.revocation_id,

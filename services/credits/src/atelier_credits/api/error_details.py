@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 
 from google.protobuf.message import Message
 
@@ -52,3 +53,12 @@ def with_details(error: AtelierError, account_id: str) -> AtelierError:
     if build is not None:
         error.details = (*error.details, build(error, account_id))
     return error
+
+
+@asynccontextmanager
+async def details_for(account_id: str) -> AsyncIterator[None]:
+    """Wraps a use-case call so its business errors leave with their typed details."""
+    try:
+        yield
+    except AtelierError as error:
+        raise with_details(error, account_id) from None
