@@ -39,7 +39,8 @@ async def _log_error(error: Exception) -> None:
 
 
 async def _log_disconnected() -> None:
-    _log.warning("nats disconnected")
+    # Also called on a deliberate close; a real outage shows as errors and reconnects.
+    _log.info("nats disconnected")
 
 
 async def _log_reconnected() -> None:
