@@ -56,9 +56,22 @@ def to_rpc_status(exc: Exception, *, domain: str) -> grpc.Status:
     """The status a client receives for `exc`: the table for business errors, INTERNAL otherwise."""
     if isinstance(exc, AtelierError):
         info = error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=exc.metadata)
-        return _rich_status(STATUS_BY_CODE[exc.code], exc.message, (info, *exc.details))
+        return _rich_status(
+            STATUS_BY_CODE[exc.code], exc.message, (info, *_field_violation(exc), *exc.details)
+        )
     info = error_details_pb2.ErrorInfo(reason=INTERNAL_REASON, domain=domain)
     return _rich_status(grpc.StatusCode.INTERNAL, INTERNAL_MESSAGE, (info,))
+
+
+def _field_violation(exc: AtelierError) -> tuple[Message, ...]:
+    """A BadRequest naming the field, for an invalid argument that says which field it is."""
+    field = exc.metadata.get("field")
+    if exc.code is not ErrorCode.INVALID_ARGUMENT or not field:
+        return ()
+    if any(isinstance(detail, error_details_pb2.BadRequest) for detail in exc.details):
+        return ()
+    violation = error_details_pb2.BadRequest.FieldViolation(field=field, description=exc.message)
+    return (error_details_pb2.BadRequest(field_violations=[violation]),)
 
 
 def _rich_status(code: grpc.StatusCode, message: str, details: Sequence[Message]) -> grpc.Status:

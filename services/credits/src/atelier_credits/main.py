@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
+from opentelemetry import metrics
+
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_credits.adapters.log_relay_source import CreditsLogSource
 from atelier_credits.adapters.memory_store import event_mapper
@@ -32,12 +34,23 @@ SERVICE_NAME = credits_pb2.DESCRIPTOR.services_by_name["CreditsService"].full_na
 
 
 async def sweep_forever(ledger: Ledger, interval_s: float) -> None:
-    """Rolls back expired freezes and expires grants, so balances never wait for a command."""
+    """Rolls back expired freezes and expires grants, so balances never wait for a command.
+
+    Every process sweeps every due account (found in the database, decided on its latest
+    version), so an expiry never waits for the process that recorded the freeze.
+    """
+    failures = metrics.get_meter("atelier.credits").create_counter(
+        "atelier.credits.sweep.failures",
+        unit="{account}",
+        description="Accounts whose expiry sweep failed (each is retried the next round)",
+    )
     while True:
         try:
             swept = await ledger.sweep_due()
-            if swept:
-                _log.info("swept expiries", extra={"accounts": swept})
+            if swept.swept:
+                _log.info("swept expiries", extra={"accounts": swept.swept})
+            if swept.failed:
+                failures.add(swept.failed)
         except Exception:
             _log.exception("sweep failed; retrying")
         await asyncio.sleep(interval_s)

@@ -118,7 +118,7 @@ def test_an_event_that_does_not_follow_its_predecessor_is_reported(t0: datetime)
 
 def test_a_broken_identity_is_reported(t0: datetime) -> None:
     account, _ = busy_account(t0)
-    account.grants["g2"]["consumed"] += 1
+    account.retired["consumed"] += 1
 
     assert [rule for rule, _ in state_findings(account)] == [Rule.GRANTED_IDENTITY]
 

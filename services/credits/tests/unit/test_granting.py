@@ -56,6 +56,7 @@ def test_a_grant_id_reused_with_other_arguments_is_an_idempotency_conflict(
         "original_source": "pack",
         "original_priority": "0",
         "original_expires_at": "",
+        "original_reference": "",
     }
     assert account.collect_events() == []
 

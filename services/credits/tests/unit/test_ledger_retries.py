@@ -8,14 +8,14 @@ from datetime import datetime
 import pytest
 from services.credits.tests.ledger_scenarios import ManualClock
 
-from atelier_credits.adapters.memory_store import InMemoryAccountRepository
+from atelier_credits.adapters.memory_store import InMemoryAccountStore
 from atelier_credits.application.ledger import Ledger
 from atelier_credits.application.ports import ConcurrencyConflict
 from atelier_credits.domain import CreditAccount
 from atelier_credits.domain.errors import InvalidValue
 
 
-class RivalWriterStore(InMemoryAccountRepository):
+class RivalWriterStore(InMemoryAccountStore):
     """A real store where a rival appends a top-priority grant right after the first loads."""
 
     def __init__(self, clock: ManualClock, rival_writes: int) -> None:
@@ -35,7 +35,7 @@ class RivalWriterStore(InMemoryAccountRepository):
         return loaded
 
 
-class LockstepStore(InMemoryAccountRepository):
+class LockstepStore(InMemoryAccountStore):
     """A real store whose first loads wait for each other, as concurrent requests would."""
 
     def __init__(self, parties: int) -> None:
@@ -108,7 +108,7 @@ async def test_two_concurrent_freezes_of_the_last_credits_let_exactly_one_win(
 
 
 async def test_the_first_command_on_a_new_account_opens_it(clock: ManualClock) -> None:
-    store = InMemoryAccountRepository()
+    store = InMemoryAccountStore()
     ledger = Ledger.serial(store, clock=clock)
 
     await ledger.grant("acct-new", "g1", 3)
@@ -120,7 +120,7 @@ async def test_the_first_command_on_a_new_account_opens_it(clock: ManualClock) -
 
 
 async def test_a_malformed_account_id_is_refused_before_any_lookup(clock: ManualClock) -> None:
-    ledger = Ledger.serial(InMemoryAccountRepository(), clock=clock)
+    ledger = Ledger.serial(InMemoryAccountStore(), clock=clock)
 
     with pytest.raises(InvalidValue) as caught:
         await ledger.balance("")

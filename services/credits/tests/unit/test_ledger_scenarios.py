@@ -10,17 +10,17 @@ from services.credits.tests.ledger_scenarios import (
     scenario_id,
 )
 
-from atelier_credits.adapters.memory_store import InMemoryAccountRepository
+from atelier_credits.adapters.memory_store import InMemoryAccountStore
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
 async def test_ledger_scenario_holds_on_the_memory_store(scenario: Scenario) -> None:
-    await scenario(LedgerBench.over(InMemoryAccountRepository()))
+    await scenario(LedgerBench.over(InMemoryAccountStore()))
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)
 async def test_ledger_scenario_holds_with_batched_commits(scenario: Scenario) -> None:
-    bench = LedgerBench.batched(InMemoryAccountRepository())
+    bench = LedgerBench.batched(InMemoryAccountStore())
     try:
         await scenario(bench)
     finally:

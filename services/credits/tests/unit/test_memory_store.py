@@ -4,22 +4,22 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from atelier_credits.adapters.memory_store import InMemoryAccountRepository
+from atelier_credits.adapters.memory_store import InMemoryAccountStore
 from atelier_credits.application.ports import ConcurrencyConflict
 from atelier_credits.domain import CreditAccount
 
 
 @pytest.fixture
-def store() -> InMemoryAccountRepository:
-    return InMemoryAccountRepository()
+def store() -> InMemoryAccountStore:
+    return InMemoryAccountStore()
 
 
-async def test_an_account_never_saved_is_not_found(store: InMemoryAccountRepository) -> None:
+async def test_an_account_never_saved_is_not_found(store: InMemoryAccountStore) -> None:
     assert await store.get("acct-missing") is None
 
 
 async def test_a_saved_account_comes_back_as_an_equal_fresh_copy(
-    store: InMemoryAccountRepository, t0: datetime
+    store: InMemoryAccountStore, t0: datetime
 ) -> None:
     account = CreditAccount.open("acct-1", t0)
     account.grant("g1", 10, t0)
@@ -36,7 +36,7 @@ async def test_a_saved_account_comes_back_as_an_equal_fresh_copy(
 
 
 async def test_saving_a_stale_copy_is_a_concurrency_conflict_and_stores_nothing(
-    store: InMemoryAccountRepository, t0: datetime
+    store: InMemoryAccountStore, t0: datetime
 ) -> None:
     await store.save(CreditAccount.open("acct-1", t0))
     first, second = await store.get("acct-1"), await store.get("acct-1")
@@ -59,7 +59,7 @@ async def test_saving_a_stale_copy_is_a_concurrency_conflict_and_stores_nothing(
 
 
 async def test_opening_an_account_twice_is_a_concurrency_conflict(
-    store: InMemoryAccountRepository, t0: datetime
+    store: InMemoryAccountStore, t0: datetime
 ) -> None:
     await store.save(CreditAccount.open("acct-1", t0))
 
@@ -68,7 +68,7 @@ async def test_opening_an_account_twice_is_a_concurrency_conflict(
 
 
 async def test_saving_with_nothing_pending_changes_nothing(
-    store: InMemoryAccountRepository, t0: datetime
+    store: InMemoryAccountStore, t0: datetime
 ) -> None:
     await store.save(CreditAccount.open("acct-1", t0))
     loaded = await store.get("acct-1")
@@ -80,7 +80,7 @@ async def test_saving_with_nothing_pending_changes_nothing(
 
 
 async def test_accounts_with_due_expiries_are_listed_once_due(
-    store: InMemoryAccountRepository, t0: datetime
+    store: InMemoryAccountStore, t0: datetime
 ) -> None:
     expiring = CreditAccount.open("acct-expiring", t0)
     expiring.grant("g1", 10, t0, expires_at=t0 + timedelta(hours=1))

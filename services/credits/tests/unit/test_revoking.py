@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -53,10 +54,14 @@ def test_a_revocation_draws_in_the_same_order_as_a_freeze(
 
     account.revoke("r1", 8, t0)
 
+    revoked: Any = account.pending_events[-1]
+    assert revoked.draws == [
+        {"grant_id": "priority", "amount": 5},
+        {"grant_id": "soon", "amount": 3},
+    ]
     assert {grant_id: g["revoked"] for grant_id, g in account.grants.items()} == {
         "plain": 0,
         "soon": 3,
-        "priority": 5,
     }
 
 

@@ -52,7 +52,9 @@ def test_a_partial_confirm_keeps_consumption_on_the_grants_drawn_first(
 ) -> None:
     frozen.confirm("f1", t0, amount=12)
 
-    assert frozen.grants["first"]["consumed"] == 10
+    # "first" is spent: it leaves the live state, its 10 consumed credits kept in the totals.
+    assert "first" not in frozen.grants
+    assert frozen.retired["consumed"] == 10
     assert frozen.grants["second"]["consumed"] == 2
     assert frozen.grants["second"]["available"] == 8
 

@@ -33,6 +33,7 @@ def _granted(e: Any, account_id: str) -> Message:
         source=e.source,
         priority=e.priority,
         expires_at=to_optional_timestamp(e.expires_at),
+        reference=getattr(e, "reference", ""),
     )
 
 

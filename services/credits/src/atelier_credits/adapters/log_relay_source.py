@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from uuid import UUID
 
 import asyncpg
@@ -16,7 +17,7 @@ from atelier_runtime.relay_source import tx_ordered_batch_query
 # the account id of a committed event.
 _BATCH = tx_ordered_batch_query(
     "credits_events e JOIN account_balances b ON b.aggregate_id = e.originator_id",
-    "e.originator_id, e.originator_version, e.topic, e.state, b.account_id",
+    "e.originator_id, e.originator_version, e.topic, e.state, e.trace_context, b.account_id",
     tx_id="e.tx_id",
     position="e.notification_id",
 )
@@ -45,4 +46,6 @@ class CreditsLogSource:
             subject=self._names.subject("credits", suffix),
             payload=envelope.SerializeToString(),
             msg_id=envelope.event_id,
+            # The trace of the request that recorded the event, not of this relay.
+            headers=json.loads(row["trace_context"]) if row["trace_context"] else {},
         )

@@ -6,7 +6,7 @@ event that could not be stored in PostgreSQL cannot be stored here either.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
@@ -19,8 +19,14 @@ from eventsourcing.persistence import (
     UUIDAsHex,
 )
 
-from atelier_credits.application.ports import ConcurrencyConflict
+from atelier_credits.application.ports import (
+    NO_TRACES,
+    ConcurrencyConflict,
+    Current,
+    TraceContexts,
+)
 from atelier_credits.domain import CreditAccount
+from atelier_credits.domain.history import ReceiptKey
 from atelier_credits.domain.replay import replay
 
 
@@ -32,12 +38,13 @@ def event_mapper() -> Mapper[UUID]:
     return Mapper(transcoder=transcoder)
 
 
-class InMemoryAccountRepository:
-    """Streams of stored events keyed by account id, appended with a version check."""
+class InMemoryAccountStore:
+    """Streams of stored events and receipts keyed by account id, appended with a version check."""
 
     def __init__(self) -> None:
         self._mapper = event_mapper()
         self._streams: dict[str, list[StoredEvent]] = {}
+        self._receipts: dict[str, dict[ReceiptKey, bytes]] = {}
 
     async def get(self, account_id: str) -> CreditAccount | None:
         """A fresh copy of the account rebuilt from its stored events."""
@@ -46,44 +53,55 @@ class InMemoryAccountRepository:
             return None
         return replay(self._mapper.to_domain_event(stored) for stored in stream)
 
-    async def save(self, account: CreditAccount) -> None:
-        """Appends the account's pending events if the stream is still where it was loaded."""
-        pending = account.collect_events()
-        if not pending:
-            return
-        stream = self._streams.get(account.account_id, [])
-        expected_version = pending[0].originator_version - 1
-        if len(stream) != expected_version:
-            raise ConcurrencyConflict(
-                account.account_id, expected_version=expected_version, stored_version=len(stream)
+    async def current(
+        self,
+        known: Mapping[str, CreditAccount | None],
+        receipt_keys: Mapping[str, Sequence[ReceiptKey]],
+    ) -> dict[str, Current]:
+        """Fresh copies (held copies are not reused here) and the saved receipts asked for."""
+        return {
+            account_id: Current(
+                await self.get(account_id),
+                {
+                    key: self._mapper.transcoder.decode(body)
+                    for key in receipt_keys.get(account_id, ())
+                    if (body := self._receipts.get(account_id, {}).get(key)) is not None
+                },
             )
-        # No await between the check and the append: the check-and-append is atomic.
-        stored = [self._mapper.to_stored_event(event) for event in pending]
-        self._streams[account.account_id] = [*stream, *stored]
+            for account_id in known
+        }
 
-    async def get_many(self, account_ids: Iterable[str]) -> dict[str, CreditAccount]:
-        """Fresh copies of the accounts that exist among `account_ids`."""
-        found = {account_id: await self.get(account_id) for account_id in account_ids}
-        return {account_id: account for account_id, account in found.items() if account is not None}
+    async def save(self, account: CreditAccount) -> None:
+        await self.save_many([account])
 
-    async def save_many(self, accounts: Sequence[CreditAccount]) -> None:
-        """Appends every account's pending events, or none of them if any stream moved on."""
-        pending = [(account, account.collect_events()) for account in accounts]
+    async def save_many(
+        self, accounts: Sequence[CreditAccount], trace_contexts: TraceContexts = NO_TRACES
+    ) -> None:
+        """Appends every account's pending events and receipts, or nothing if any stream moved
+        on or any receipt exists already."""
+        pending = [(account, list(account.pending_events)) for account in accounts]
         for account, events in pending:
             stream = self._streams.get(account.account_id, [])
             expected_version = events[0].originator_version - 1 if events else len(stream)
-            if len(stream) != expected_version:
+            saved = self._receipts.get(account.account_id, {})
+            if len(stream) != expected_version or saved.keys() & account.unsaved_receipts.keys():
                 raise ConcurrencyConflict(
                     account.account_id,
                     expected_version=expected_version,
                     stored_version=len(stream),
                 )
+        # No await between the checks and the appends: check-and-append is atomic.
         for account, events in pending:
             stored = [self._mapper.to_stored_event(event) for event in events]
             self._streams[account.account_id] = [
                 *self._streams.get(account.account_id, []),
                 *stored,
             ]
+            self._receipts.setdefault(account.account_id, {}).update(
+                (key, self._mapper.transcoder.encode(body))
+                for key, body in account.take_unsaved_receipts().items()
+            )
+            account.collect_events()
 
     async def list_accounts_with_due_expiries(self, now: datetime) -> list[str]:
         """Accounts whose next expiry is at or before `now`."""

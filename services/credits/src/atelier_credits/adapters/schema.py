@@ -7,6 +7,8 @@ watermark, because `notification_id` order is not commit order.
 
 from __future__ import annotations
 
+from atelier_credits.adapters.receipts_backfill import RECEIPTS_BACKFILL
+
 MIGRATIONS = (
     """
     CREATE TABLE credits_events (
@@ -62,5 +64,21 @@ MIGRATIONS = (
         notification_id bigint NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
     );
+    """,
+    # Receipts: one per operation id (grant, freeze, resolution, revocation), written with the
+    # events, so idempotency holds forever while the aggregate keeps only live state. Backfilled
+    # from the log's JSON; snapshots of the old, history-sized state shape are dropped.
+    f"""
+    CREATE TABLE credits_receipts (
+        aggregate_id uuid NOT NULL,
+        kind text NOT NULL,
+        op_id text NOT NULL,
+        version bigint NOT NULL,
+        body bytea NOT NULL,
+        PRIMARY KEY (aggregate_id, kind, op_id)
+    );
+    ALTER TABLE credits_events ADD COLUMN trace_context text;
+    DELETE FROM credits_snapshots;
+    {RECEIPTS_BACKFILL}
     """,
 )

@@ -10,10 +10,14 @@ MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 50
 
 
+# Tokens are stream versions in decimal; anything longer cannot be a bigint this service issued.
+_LONGEST_TOKEN = 18
+
+
 def _before_version(page_token: str) -> int | None:
     if not page_token:
         return None
-    if not page_token.isdigit():
+    if not (page_token.isascii() and page_token.isdigit() and len(page_token) <= _LONGEST_TOKEN):
         raise InvalidArgument(
             "page_token is not one this service issued",
             reason="INVALID_PAGE_TOKEN",

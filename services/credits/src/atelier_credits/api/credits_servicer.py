@@ -9,16 +9,12 @@ import grpc
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_credits.adapters.statement_reader import StatementReader
 from atelier_credits.api.error_details import details_for
+from atelier_credits.api.wire_inputs import instant_of, reason_of, ttl_of
 from atelier_credits.application.ledger import Applied, Ledger
-from atelier_runtime.proto_time import from_timestamp, to_timestamp
+from atelier_credits.domain import inputs
+from atelier_runtime.proto_time import to_timestamp
 
 Context = grpc.aio.ServicerContext[Any, Any]
-
-_REASONS = {
-    credits_pb2.ROLLBACK_REASON_FAILED: "failed",
-    credits_pb2.ROLLBACK_REASON_CANCELED: "canceled",
-    credits_pb2.ROLLBACK_REASON_EXPIRED: "expired",
-}
 
 
 def _balance(account_id: str, applied: Applied[Any]) -> credits_pb2.Balance:
@@ -45,8 +41,12 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Grant(
         self, request: credits_pb2.GrantRequest, context: Context
     ) -> credits_pb2.GrantResponse:
-        expires_at = from_timestamp(request.expires_at) if request.HasField("expires_at") else None
         async with details_for(request.account_id):
+            expires_at = (
+                instant_of("expires_at", request.expires_at)
+                if request.HasField("expires_at")
+                else None
+            )
             applied = await self._ledger.grant(
                 request.account_id,
                 request.grant_id,
@@ -54,6 +54,7 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
                 source=request.source,
                 priority=request.priority,
                 expires_at=expires_at,
+                reference=request.reference,
             )
         return credits_pb2.GrantResponse(
             grant_id=applied.result.grant_id, balance=_balance(request.account_id, applied)
@@ -62,8 +63,8 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def Freeze(
         self, request: credits_pb2.FreezeRequest, context: Context
     ) -> credits_pb2.FreezeResponse:
-        ttl = request.ttl.ToTimedelta() if request.HasField("ttl") else None
         async with details_for(request.account_id):
+            ttl = ttl_of("ttl", request.ttl) if request.HasField("ttl") else None
             applied = await self._ledger.freeze(
                 request.account_id,
                 request.freeze_id,
@@ -98,9 +99,8 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def RollBack(
         self, request: credits_pb2.RollBackRequest, context: Context
     ) -> credits_pb2.RollBackResponse:
-        # An unspecified reason is a failed saga step: the common case, and the safe default.
-        reason = _REASONS.get(request.reason, "failed")
         async with details_for(request.account_id):
+            reason = reason_of("reason", request.reason)
             applied = await self._ledger.rollback(request.account_id, request.freeze_id, reason)
         return credits_pb2.RollBackResponse(
             freeze_id=applied.result.freeze_id,
@@ -129,15 +129,19 @@ class CreditsServicer(credits_pb2_grpc.CreditsServiceServicer):
     async def GetBalance(
         self, request: credits_pb2.GetBalanceRequest, context: Context
     ) -> credits_pb2.GetBalanceResponse:
-        applied = await self._ledger.balance_with_version(request.account_id)
+        async with details_for(request.account_id):
+            applied = await self._ledger.balance_with_version(request.account_id)
         return credits_pb2.GetBalanceResponse(balance=_balance(request.account_id, applied))
 
     async def ListStatement(
         self, request: credits_pb2.ListStatementRequest, context: Context
     ) -> credits_pb2.ListStatementResponse:
-        entries, next_token = await self._statements.page(
-            request.account_id, request.page_size, request.page_token
-        )
+        async with details_for(request.account_id):
+            entries, next_token = await self._statements.page(
+                inputs.identifier("account_id", request.account_id),
+                request.page_size,
+                request.page_token,
+            )
         return credits_pb2.ListStatementResponse(
             lines=[
                 credits_pb2.StatementLine(

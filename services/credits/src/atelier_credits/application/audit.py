@@ -12,6 +12,7 @@ from uuid import UUID
 
 from atelier_credits.application.audit_rules import (
     FATAL_RULES,
+    SETTLEMENTS,
     Finding,
     Rule,
     differences,
@@ -82,6 +83,7 @@ class _Replay:
     running: RunningBalance = field(default_factory=RunningBalance)
     expected_lines: dict[int, StatementLine] = field(default_factory=dict)
     broken: set[Rule] = field(default_factory=set)
+    resolved: dict[str, str] = field(default_factory=dict)
     stopped: bool = False
 
 
@@ -118,7 +120,7 @@ class Auditor:
 
     def _apply(self, replayed: _Replay, logged: LoggedEvent, label: str) -> None:
         event, version = logged.event, logged.event.originator_version
-        findings = settlement_findings(replayed.account, event)
+        findings = settlement_findings(replayed.account, event, replayed.resolved)
         if not any(rule in FATAL_RULES for rule, _ in findings):
             try:
                 replayed.account = event.mutate(replayed.account)
@@ -131,6 +133,8 @@ class Auditor:
             ]
             self._report(label, version, stopped, replayed.broken)
             return
+        if type(event).__name__ in SETTLEMENTS:
+            replayed.resolved[event.freeze_id] = SETTLEMENTS[type(event).__name__]
         line, replayed.running = statement_line(event, replayed.running)
         if line is not None and logged.projected:
             replayed.expected_lines[version] = line

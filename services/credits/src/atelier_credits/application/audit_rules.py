@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any, Final
 
-from atelier_credits.domain import Balance, CreditAccount, Resolution
+from atelier_credits.domain import Balance, CreditAccount
 from atelier_credits.domain.drawing import Bucket
 from atelier_credits.domain.statement import RunningBalance
 
@@ -33,21 +34,30 @@ Finding = tuple[Rule, str]
 FATAL_RULES = frozenset({Rule.EVENT_APPLIES, Rule.FREEZE_RESOLVED_AT_MOST_ONCE})
 
 
-def settlement_findings(account: CreditAccount | None, event: Any) -> list[Finding]:
-    """Checks a Confirmed or RolledBack against its freeze before it is applied."""
+SETTLEMENTS = {"Confirmed": "confirmed", "RolledBack": "rolled_back"}
+
+
+def settlement_findings(
+    account: CreditAccount | None, event: Any, resolved: Mapping[str, str]
+) -> list[Finding]:
+    """Checks a Confirmed or RolledBack against its freeze before it is applied.
+
+    `resolved` maps the freezes settled earlier in the stream to how: a settled freeze leaves
+    the account's live state, so only the audit, replaying everything, still knows them.
+    """
     name = type(event).__name__
-    if name not in ("Confirmed", "RolledBack"):
+    if name not in SETTLEMENTS:
         return []
-    freeze = None if account is None else account.freezes.get(event.freeze_id)
-    if freeze is None:
-        return [(Rule.EVENT_APPLIES, f"{name} of unknown freeze {event.freeze_id!r}")]
-    if freeze["resolution"] != Resolution.PENDING:
+    if event.freeze_id in resolved:
         return [
             (
                 Rule.FREEZE_RESOLVED_AT_MOST_ONCE,
-                f"freeze {event.freeze_id!r} already {freeze['resolution']}, then {name}",
+                f"freeze {event.freeze_id!r} already {resolved[event.freeze_id]}, then {name}",
             )
         ]
+    freeze = None if account is None else account.freezes.get(event.freeze_id)
+    if freeze is None:
+        return [(Rule.EVENT_APPLIES, f"{name} of unknown freeze {event.freeze_id!r}")]
     if name == "RolledBack":
         return []
     settled = sum(d["amount"] for d in event.consumed) + sum(d["amount"] for d in event.released)

@@ -1,12 +1,14 @@
 """Per-account writers: commands of one account are decided on a cached aggregate, in order,
 and many commands (of one account or of several) commit in one transaction.
 
-FOUNDATIONS.md measured why: one durable commit costs ~0.3 ms and a hot account under
-retry-on-conflict collapses to ~41 ops/s, so the only way up is fewer commits, not more retries.
-Accounts are spread over shards by id; each shard runs one commit at a time, so an account is
-only ever mutated by its own shard and the cache never sees an uncommitted state from outside.
-A cached aggregate is safe even with other processes writing: the append checks the version,
-and a stale copy fails the batch, which reloads and decides again.
+One durable commit costs ~0.3 ms and a hot account under retry-on-conflict collapses to ~41
+ops/s, so the way up is fewer commits, not more retries. Accounts are spread over shards by id;
+each shard runs one batch at a time. Other processes may write the same accounts, so a batch
+starts with one round trip that brings every cached copy up to the latest committed version
+(and fetches the receipts its commands may consult): every answer — success, refusal, repeat
+or read — is decided on what was committed when the batch began. The append checks versions
+and receipts again, so a write that raced another process fails, and only that account's
+commands are decided again.
 """
 
 from __future__ import annotations
@@ -14,55 +16,61 @@ from __future__ import annotations
 import asyncio
 import zlib
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from atelier_credits.application.executors import Action, Clock, NotOpened
-from atelier_credits.application.ports import ConcurrencyConflict
+from atelier_credits.application.executors import (
+    Clock,
+    Command,
+    NotOpened,
+    Result,
+    receipts_wanted,
+    tag_events,
+    trace_headers,
+)
+from atelier_credits.application.ports import AccountStore, ConcurrencyConflict, Current
 from atelier_credits.domain import CreditAccount
-from atelier_runtime.errors import Aborted, AtelierError
-
-Result = TypeVar("Result")
-
-
-class BatchStore(Protocol):
-    """An event store that loads and appends many accounts at once."""
-
-    async def get_many(self, account_ids: Iterable[str]) -> dict[str, CreditAccount]: ...
-
-    async def save_many(self, accounts: Sequence[CreditAccount]) -> None: ...
+from atelier_runtime.errors import Aborted, AtelierError, Unavailable
 
 
 @dataclass
-class _Command:
-    act: Action[Any]
+class _Queued:
+    command: Command[Any]
     future: asyncio.Future[Any]
-    opens: bool
+    headers: Mapping[str, str]
     attempts: int = 0
 
 
 @dataclass
 class _Outcome:
-    command: _Command
+    queued: _Queued
     result: Any = None
     error: BaseException | None = None
 
 
 @dataclass
-class _Decided:
-    """What one batch decided, kept until its transaction commits."""
+class _AccountDecision:
+    """What one batch decided for one account, settled once its append commits."""
 
+    account: CreditAccount | None = None  # None: nothing to append (e.g. never opened)
     outcomes: list[_Outcome] = field(default_factory=list)
-    accounts: dict[str, CreditAccount] = field(default_factory=dict)
-    retry: dict[str, list[_Command]] = field(default_factory=dict)
+    retry: list[_Queued] = field(default_factory=list)
+    # Trace context of the request behind each new event, by (account id, version).
+    traces: dict[Any, Any] = field(default_factory=dict)
 
 
 class _Shard:
     """One commit loop, one aggregate cache, the queues of the accounts hashed to it."""
 
     def __init__(
-        self, store: BatchStore, clock: Clock, *, max_batch: int, cache_size: int, max_attempts: int
+        self,
+        store: AccountStore,
+        clock: Clock,
+        *,
+        max_batch: int,
+        cache_size: int,
+        max_attempts: int,
     ) -> None:
         self._store = store
         self._clock = clock
@@ -70,12 +78,12 @@ class _Shard:
         self._cache_size = cache_size
         self._max_attempts = max_attempts
         self._cache: OrderedDict[str, CreditAccount] = OrderedDict()
-        self._queue: OrderedDict[str, list[_Command]] = OrderedDict()
+        self._queue: OrderedDict[str, list[_Queued]] = OrderedDict()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
-    def submit(self, account_id: str, command: _Command) -> None:
-        self._queue.setdefault(account_id, []).append(command)
+    def submit(self, account_id: str, queued: _Queued) -> None:
+        self._queue.setdefault(account_id, []).append(queued)
         self._wake.set()
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._run(), name="credits-shard")
@@ -92,89 +100,103 @@ class _Shard:
             while self._queue:
                 await self._commit(self._take())
 
-    def _take(self) -> dict[str, list[_Command]]:
-        batch: dict[str, list[_Command]] = {}
+    def _take(self) -> dict[str, list[_Queued]]:
+        batch: dict[str, list[_Queued]] = {}
         taken = 0
         while self._queue and taken < self._max_batch:
-            account_id, commands = self._queue.popitem(last=False)
-            batch[account_id] = commands
-            taken += len(commands)
+            account_id, queued = self._queue.popitem(last=False)
+            batch[account_id] = queued
+            taken += len(queued)
         return batch
 
-    async def _commit(self, batch: dict[str, list[_Command]]) -> None:
+    async def _commit(self, batch: dict[str, list[_Queued]]) -> None:
         try:
-            loaded = await self._store.get_many([a for a in batch if a not in self._cache])
-        except Exception as error:  # the database is unreachable: every caller hears why
-            _fail(batch.values(), error)
-            return
-        decided = self._decide(batch, loaded)
-        try:
-            await self._store.save_many(list(decided.accounts.values()))
-        except ConcurrencyConflict:
-            # Another process appended first: every command of the batch is decided again.
-            self._forget(batch)
-            self._requeue(batch)
-            return
+            current = await self._store.current(
+                {account_id: self._cache.pop(account_id, None) for account_id in batch},
+                {a: receipts_wanted([q.command for q in qs]) for a, qs in batch.items()},
+            )
         except Exception as error:
-            self._forget(decided.accounts)
             _fail(batch.values(), error)
             return
-        self._remember(decided.accounts)
-        for outcome in decided.outcomes:
-            _settle(outcome)
-        self._requeue(decided.retry)
+        decisions = {a: self._decide(a, qs, current[a]) for a, qs in batch.items()}
+        await self._append(decisions)
 
-    def _decide(
-        self, batch: dict[str, list[_Command]], loaded: dict[str, CreditAccount]
-    ) -> _Decided:
-        decided = _Decided()
+    def _decide(self, account_id: str, queued: list[_Queued], current: Current) -> _AccountDecision:
         now = self._clock()
-        for account_id, commands in batch.items():
-            known = self._cache.get(account_id) or loaded.get(account_id)
-            account = known or CreditAccount.open(account_id, now)
-            outcomes: list[_Outcome] = []
-            for _index, command in enumerate(commands):
-                opened = known is not None or any(o.error is None for o in outcomes)
-                if not opened and not command.opens:
-                    outcomes.append(_Outcome(command, error=_NOT_OPENED))
-                    continue
-                try:
-                    outcomes.append(_Outcome(command, result=command.act(account, now)))
-                except AtelierError as error:
-                    outcomes.append(_Outcome(command, error=error))
-                except Exception as error:
-                    # The aggregate may be half-changed: drop it, fail this command, and run the
-                    # others again on a fresh load.
-                    self._cache.pop(account_id, None)
-                    decided.outcomes.append(_Outcome(command, error=error))
-                    decided.retry[account_id] = [c for c in commands if c is not command]
-                    break
+        account = current.account or CreditAccount.open(account_id, now)
+        decision = _AccountDecision()
+        opened = current.account is not None
+        for item in queued:
+            if not opened and not item.command.opens:
+                decision.outcomes.append(_Outcome(item, error=_NOT_OPENED))
+                continue
+            first = len(account.pending_events)
+            try:
+                result = item.command.act(account, now, current.receipts)
+            except AtelierError as error:
+                decision.outcomes.append(_Outcome(item, error=error))
+            except Exception as error:
+                # The aggregate may be half-changed: fail this command, run the others again on
+                # a fresh load, and append nothing of this batch for the account.
+                decision.outcomes = [_Outcome(item, error=error)]
+                decision.retry = [q for q in queued if q is not item]
+                return decision
             else:
-                decided.outcomes.extend(outcomes)
-                # Never open an account just to record that commands on it were rejected.
-                if known is not None or any(o.error is None for o in outcomes):
-                    decided.accounts[account_id] = account
-        return decided
+                decision.outcomes.append(_Outcome(item, result=result))
+                opened = True
+            tag_events(account, first, item.headers, decision.traces)
+        # Never open an account just to record that commands on it were rejected.
+        decision.account = account if opened else None
+        return decision
 
-    def _requeue(self, commands_by_account: dict[str, list[_Command]]) -> None:
-        for account_id, commands in commands_by_account.items():
-            for command in commands:
-                command.attempts += 1
-                if command.attempts >= self._max_attempts:
-                    _reject(command, _too_contended(account_id))
-                else:
-                    self.submit(account_id, command)
+    async def _append(self, decisions: dict[str, _AccountDecision]) -> None:
+        """Appends the decided accounts together; a clash or a fault concerns only its account."""
+        pending = {a: d.account for a, d in decisions.items() if d.account is not None}
+        traces = {key: value for d in decisions.values() for key, value in d.traces.items()}
+        failed: dict[str, BaseException] = {}
+        while pending:
+            try:
+                await self._store.save_many(list(pending.values()), traces)
+                break
+            except ConcurrencyConflict as conflict:
+                clashing = conflict.metadata.get("account_id")
+                if clashing not in pending:
+                    clashing = next(iter(pending))
+                # Decided on a version another process has since moved past: decide again.
+                del pending[clashing]
+                decisions[clashing].retry = [o.queued for o in decisions[clashing].outcomes]
+                decisions[clashing].outcomes = []
+            except Exception as error:
+                if len(pending) == 1 or isinstance(error, Unavailable):
+                    failed.update(dict.fromkeys(pending, error))
+                    break
+                # One account's bad data must not fail the others: append each on its own.
+                for account_id in list(pending):
+                    await self._append({account_id: decisions.pop(account_id)})
+                    del pending[account_id]
+        for account_id, decision in decisions.items():
+            if account_id in failed:
+                _fail([[o.queued for o in decision.outcomes]], failed[account_id])
+                continue
+            if decision.account is not None and not decision.retry:
+                self._remember(account_id, decision.account)
+            for outcome in decision.outcomes:
+                _settle(outcome)
+            self._requeue(account_id, decision.retry)
 
-    def _remember(self, accounts: dict[str, CreditAccount]) -> None:
-        for account_id, account in accounts.items():
-            self._cache[account_id] = account
-            self._cache.move_to_end(account_id)
+    def _requeue(self, account_id: str, queued: list[_Queued]) -> None:
+        for item in queued:
+            item.attempts += 1
+            if item.attempts >= self._max_attempts:
+                _reject(item, _too_contended(account_id))
+            else:
+                self.submit(account_id, item)
+
+    def _remember(self, account_id: str, account: CreditAccount) -> None:
+        self._cache[account_id] = account
+        self._cache.move_to_end(account_id)
         while len(self._cache) > self._cache_size:
             self._cache.popitem(last=False)
-
-    def _forget(self, account_ids: Iterable[str]) -> None:
-        for account_id in account_ids:
-            self._cache.pop(account_id, None)
 
 
 class _NotOpened(Exception):
@@ -185,23 +207,23 @@ _NOT_OPENED = _NotOpened()
 
 
 def _settle(outcome: _Outcome) -> None:
-    if outcome.command.future.done():
+    if outcome.queued.future.done():
         return
     if outcome.error is None:
-        outcome.command.future.set_result(outcome.result)
+        outcome.queued.future.set_result(outcome.result)
     else:
-        outcome.command.future.set_exception(outcome.error)
+        outcome.queued.future.set_exception(outcome.error)
 
 
-def _reject(command: _Command, error: BaseException) -> None:
-    if not command.future.done():
-        command.future.set_exception(error)
+def _reject(queued: _Queued, error: BaseException) -> None:
+    if not queued.future.done():
+        queued.future.set_exception(error)
 
 
-def _fail(batches: Iterable[list[_Command]], error: BaseException) -> None:
-    for commands in batches:
-        for command in commands:
-            _reject(command, error)
+def _fail(batches: Iterable[list[_Queued]], error: BaseException) -> None:
+    for queued in batches:
+        for item in queued:
+            _reject(item, error)
 
 
 def _too_contended(account_id: str) -> Aborted:
@@ -213,11 +235,11 @@ def _too_contended(account_id: str) -> Aborted:
 
 
 class CommandBatcher:
-    """Runs `act(account, now)` on the account's current version and returns once it is durable."""
+    """Runs a command on the account's latest committed version and returns once it is durable."""
 
     def __init__(
         self,
-        store: BatchStore,
+        store: AccountStore,
         clock: Clock,
         *,
         shards: int = 4,
@@ -236,11 +258,10 @@ class CommandBatcher:
             for _ in range(shards)
         ]
 
-    async def execute(self, account_id: str, act: Action[Result], *, opens: bool = True) -> Result:
-        """`opens=False`: an unknown account raises NotOpened instead of being created."""
+    async def execute(self, account_id: str, command: Command[Result]) -> Result:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         shard = self._shards[zlib.crc32(account_id.encode()) % len(self._shards)]
-        shard.submit(account_id, _Command(act, future, opens))
+        shard.submit(account_id, _Queued(command, future, trace_headers()))
         try:
             return await future  # type: ignore[no-any-return]
         except _NotOpened:

@@ -2,24 +2,28 @@
 
 `SerialExecutor` loads, decides and saves each command on its own: simple, and what the in-memory
 tests use. `command_batcher.CommandBatcher` is the production path (cached aggregates, batched
-commits). Both run `act(account, now)` and both are safe with other processes writing the same
-streams, because every append checks the version.
+commits). Both run a `Command` on the account as of the latest committed version, with the saved
+receipts it asked for, and both are safe with other processes writing the same streams, because
+every append checks the version and the uniqueness of every receipt.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
-from atelier_credits.application.ports import AccountRepository, ConcurrencyConflict
+from atelier_credits.application.ports import AccountStore, ConcurrencyConflict
 from atelier_credits.domain import CreditAccount
+from atelier_credits.domain.history import History, ReceiptKey
 from atelier_runtime.errors import AtelierError
+from atelier_runtime.tracing import inject_headers
 
 Result = TypeVar("Result")
 Clock = Callable[[], datetime]
-Action = Callable[[CreditAccount, datetime], Result]
+Action = Callable[[CreditAccount, datetime, History], Result]
 
 DEFAULT_MAX_ATTEMPTS = 5
 
@@ -33,14 +37,35 @@ class NotOpened(LookupError):
     """A command that must not open an account met one that has no stream yet."""
 
 
-class CommandExecutor(Protocol):
-    """Runs `act` on the account at its current version and returns once its events are durable."""
+@dataclass(frozen=True, slots=True)
+class Command(Generic[Result]):
+    """One use case's decision: `act` runs on the current account with the receipts of
+    `receipt_keys`; `opens=False` makes an unknown account raise NotOpened."""
 
-    async def execute(self, account_id: str, act: Action[Result], *, opens: bool = True) -> Result:
-        """`opens=False`: an unknown account raises NotOpened instead of being created."""
-        ...
+    act: Action[Result]
+    receipt_keys: tuple[ReceiptKey, ...] = ()
+    opens: bool = True
+
+
+class CommandExecutor(Protocol):
+    """Runs a command on the account at its latest committed version; returns once durable."""
+
+    async def execute(self, account_id: str, command: Command[Result]) -> Result: ...
 
     async def close(self) -> None: ...
+
+
+def trace_headers() -> dict[str, str]:
+    """The caller's trace context, stored with the events its command records."""
+    return inject_headers({})
+
+
+def tag_events(
+    account: CreditAccount, first: int, headers: Mapping[str, str], into: dict[Any, Any]
+) -> None:
+    """Marks the account's pending events from index `first` on as caused by `headers`."""
+    for recorded in account.pending_events[first:]:
+        into[(account.account_id, recorded.originator_version)] = headers
 
 
 class SerialExecutor:
@@ -48,37 +73,49 @@ class SerialExecutor:
 
     def __init__(
         self,
-        repository: AccountRepository,
+        store: AccountStore,
         *,
         clock: Clock = utc_now,
         max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     ) -> None:
-        self._repository = repository
+        self._store = store
         self._clock = clock
         self._max_attempts = max_attempts
 
-    async def execute(self, account_id: str, act: Action[Result], *, opens: bool = True) -> Result:
-        return await self._retrying(lambda: self._execute_once(account_id, act, opens))
+    async def execute(self, account_id: str, command: Command[Result]) -> Result:
+        headers = trace_headers()
+        return await self._retrying(lambda: self._execute_once(account_id, command, headers))
 
     async def close(self) -> None:
         return None
 
-    async def _execute_once(self, account_id: str, act: Action[Result], opens: bool) -> Result:
+    async def _execute_once(
+        self, account_id: str, command: Command[Result], headers: Mapping[str, str]
+    ) -> Result:
         now = self._clock()
-        stored = await self._repository.get(account_id)
-        if stored is None and not opens:
+        current = (
+            await self._store.current({account_id: None}, {account_id: command.receipt_keys})
+        )[account_id]
+        if current.account is None and not command.opens:
             raise NotOpened(account_id)
-        account = CreditAccount.open(account_id, now) if stored is None else stored
+        account = current.account or CreditAccount.open(account_id, now)
+        traces: dict[Any, Any] = {}
         try:
-            result = act(account, now)
+            result = command.act(account, now, current.receipts)
         except AtelierError:
             # Expiries settled before a rejection are facts too, so keep them; but never open an
             # account just to record that a command on it was rejected.
-            if stored is not None:
-                await self._repository.save(account)
+            if current.account is not None:
+                await self._save(account, headers, traces)
             raise
-        await self._repository.save(account)
+        await self._save(account, headers, traces)
         return result
+
+    async def _save(
+        self, account: CreditAccount, headers: Mapping[str, str], traces: dict[Any, Any]
+    ) -> None:
+        tag_events(account, 0, headers, traces)
+        await self._store.save_many([account], traces)
 
     async def _retrying(self, attempt: Callable[[], Awaitable[Result]]) -> Result:
         # A clash means another writer appended first; deciding again on the fresh version is
@@ -87,3 +124,8 @@ class SerialExecutor:
             with contextlib.suppress(ConcurrencyConflict):
                 return await attempt()
         return await attempt()
+
+
+def receipts_wanted(commands: Sequence[Command[Any]]) -> tuple[ReceiptKey, ...]:
+    """Every receipt any of the commands may consult, once each."""
+    return tuple(dict.fromkeys(key for command in commands for key in command.receipt_keys))

@@ -1,22 +1,30 @@
 """The CreditAccount aggregate: one event stream per account id.
 
 Every command validates its arguments, records the expiries due at `now` (see `expire_due`) so
-no decision ever counts expired credits, then either returns the recorded result of an idempotent
-repeat or records one new fact (plus any expiry that fact makes due). The `@event` methods at
-the bottom only apply facts; they run both when a fact is recorded and when the stream is
-replayed. Event class names and this module's path form the stored topics: never rename them.
+no decision ever counts expired credits, then either answers an idempotent repeat from the
+operation's receipt or records one new fact (plus any expiry that fact makes due).
+
+The state holds only what can still change: grants with credits left and pending freezes. A
+grant with nothing left and a resolved freeze leave it (their totals stay in `retired`), and
+their receipts (see `history`) answer repeats, so an account's size and the cost of a command
+depend on its live state, never on how long its history is.
+
+The `@event` methods at the bottom only apply facts; they run both when a fact is recorded and
+when the stream is replayed. Event class names and this module's path form the stored topics:
+never rename them.
 """
 
 from __future__ import annotations
 
-import copy
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from eventsourcing.domain import Aggregate, event
 
-from atelier_credits.domain import inputs, receipts, repeats
+from atelier_credits.domain import inputs, repeats, results
 from atelier_credits.domain.drawing import (
+    balance_after_expiries,
     expiring_remainders,
     move,
     spendable,
@@ -30,11 +38,19 @@ from atelier_credits.domain.errors import (
     FreezeNotFound,
     InsufficientCredits,
 )
+from atelier_credits.domain.history import (
+    NO_HISTORY,
+    History,
+    Kind,
+    Receipt,
+    ReceiptKey,
+    receipt_of,
+)
 from atelier_credits.domain.records import (
     DrawRecord,
     FreezeRecord,
     GrantRecord,
-    RevocationRecord,
+    RetiredTotals,
     copy_draws,
 )
 from atelier_credits.domain.values import (
@@ -57,6 +73,8 @@ MAX_FREEZE_TTL = timedelta(days=7)
 class CreditAccount(Aggregate):
     """One account's credits: grants drawn down by freezes that are confirmed or rolled back."""
 
+    unsaved_receipts: dict[ReceiptKey, Receipt]
+
     @classmethod
     def id_for(cls, account_id: str) -> UUID:
         """The stream id of an account: stable, so every process finds the same stream."""
@@ -75,7 +93,7 @@ class CreditAccount(Aggregate):
             timestamp=inputs.instant("now", now),
         )
 
-    # Commands
+    # Commands. `history` holds the saved receipts the caller fetched for the command's id.
 
     def grant(
         self,
@@ -86,6 +104,8 @@ class CreditAccount(Aggregate):
         source: str = "",
         priority: int = 0,
         expires_at: datetime | None = None,
+        reference: str = "",
+        history: History = NO_HISTORY,
     ) -> GrantResult:
         """Adds credits; an already expired grant is recorded and expires at once."""
         inputs.identifier("grant_id", grant_id)
@@ -96,21 +116,23 @@ class CreditAccount(Aggregate):
             "source": inputs.text("source", source),
             "priority": inputs.whole_number("priority", priority),
             "expires_at": expires_at,
+            "reference": inputs.text("reference", reference),
         }
         self.expire_due(now)
-        if (existing := self.grants.get(grant_id)) is not None:
+        if (existing := self.receipt((Kind.GRANT, grant_id), history)) is not None:
             repeats.ensure_same("grant", grant_id, repeats.grant_arguments(existing), arguments)
-            return receipts.grant_result(grant_id, existing)
+            return results.grant_result(grant_id, existing)
         self._granted(
             grant_id=grant_id,
             amount=amount,
             source=source,
             priority=priority,
             expires_at=expires_at,
+            reference=reference,
             timestamp=now,
         )
         self.expire_grants(now)
-        return receipts.grant_result(grant_id, self.grants[grant_id])
+        return results.grant_result(grant_id, arguments)
 
     def freeze(
         self,
@@ -120,6 +142,7 @@ class CreditAccount(Aggregate):
         *,
         reference: str = "",
         ttl: timedelta | None = None,
+        history: History = NO_HISTORY,
     ) -> FreezeResult:
         """Reserves credits until confirmed, rolled back, or expired after `ttl` (30 min)."""
         inputs.identifier("freeze_id", freeze_id)
@@ -133,9 +156,9 @@ class CreditAccount(Aggregate):
             "ttl": ttl,
         }
         self.expire_due(now)
-        if (existing := self.freezes.get(freeze_id)) is not None:
+        if (existing := self.receipt((Kind.FREEZE, freeze_id), history)) is not None:
             repeats.ensure_same("freeze", freeze_id, repeats.freeze_arguments(existing), arguments)
-            return receipts.freeze_result(freeze_id, existing)
+            return results.freeze_result(freeze_id, existing)
         available = spendable(self.grants, now)
         if available < amount:
             raise InsufficientCredits(requested=amount, available=available)
@@ -147,9 +170,16 @@ class CreditAccount(Aggregate):
             draws=take(self.grants, amount, now),
             timestamp=now,
         )
-        return receipts.freeze_result(freeze_id, self.freezes[freeze_id])
+        return results.freeze_result(freeze_id, self.freezes[freeze_id])
 
-    def confirm(self, freeze_id: str, now: datetime, amount: int | None = None) -> ConfirmResult:
+    def confirm(
+        self,
+        freeze_id: str,
+        now: datetime,
+        amount: int | None = None,
+        *,
+        history: History = NO_HISTORY,
+    ) -> ConfirmResult:
         """Consumes `amount` (default: all) of a freeze and releases the rest to its grants."""
         inputs.identifier("freeze_id", freeze_id)
         now = inputs.instant("now", now)
@@ -157,26 +187,32 @@ class CreditAccount(Aggregate):
             inputs.positive_amount("amount", amount)
         # Settling first means a freeze past its expiry is rolled back and can never be consumed.
         self.expire_due(now)
-        freeze = self._recorded_freeze(freeze_id)
-        wanted = freeze["amount"] if amount is None else amount
-        if wanted > freeze["amount"]:
-            raise ConfirmExceedsFrozen(freeze_id, requested=wanted, frozen=freeze["amount"])
-        if freeze["resolution"] == Resolution.CONFIRMED:
-            original = {"amount": freeze["confirmed"]}
-            repeats.ensure_same("confirm", freeze_id, original, {"amount": wanted})
-            return receipts.confirm_result(freeze_id, freeze)
-        if freeze["resolution"] == Resolution.ROLLED_BACK:
-            raise FreezeAlreadyResolved(
-                freeze_id, resolution=freeze["resolution"], reason=freeze["reason"]
+        frozen, resolution = self._freeze_and_resolution(freeze_id, history)
+        wanted = frozen["amount"] if amount is None else amount
+        if wanted > frozen["amount"]:
+            raise ConfirmExceedsFrozen(freeze_id, requested=wanted, frozen=frozen["amount"])
+        if resolution is None:
+            consumed, released = split_confirmation(frozen["draws"], wanted)
+            self._confirmed(
+                freeze_id=freeze_id,
+                amount=wanted,
+                consumed=consumed,
+                released=released,
+                timestamp=now,
             )
-        consumed, released = split_confirmation(freeze["draws"], wanted)
-        self._confirmed(
-            freeze_id=freeze_id, amount=wanted, consumed=consumed, released=released, timestamp=now
-        )
-        self.expire_grants(now)
-        return receipts.confirm_result(freeze_id, freeze)
+            self.expire_grants(now)
+            return ConfirmResult(freeze_id, confirmed=wanted, released=frozen["amount"] - wanted)
+        if resolution["resolution"] == Resolution.ROLLED_BACK:
+            raise FreezeAlreadyResolved(
+                freeze_id, resolution=resolution["resolution"], reason=resolution["reason"]
+            )
+        original = {"amount": resolution["confirmed"]}
+        repeats.ensure_same("confirm", freeze_id, original, {"amount": wanted})
+        return results.confirm_result(freeze_id, resolution)
 
-    def rollback(self, freeze_id: str, now: datetime, reason: str) -> RollbackResult:
+    def rollback(
+        self, freeze_id: str, now: datetime, reason: str, *, history: History = NO_HISTORY
+    ) -> RollbackResult:
         """Returns a freeze's credits to the grants they came from; repeats return the first result.
 
         The reason is informational: whichever rollback came first (possibly the expiry) wins.
@@ -185,18 +221,19 @@ class CreditAccount(Aggregate):
         now = inputs.instant("now", now)
         checked_reason = inputs.rollback_reason("reason", reason)
         self.expire_due(now)
-        freeze = self._recorded_freeze(freeze_id)
-        if freeze["resolution"] == Resolution.CONFIRMED:
-            raise FreezeAlreadyResolved(freeze_id, resolution=freeze["resolution"], reason="")
-        if freeze["resolution"] == Resolution.PENDING:
+        frozen, resolution = self._freeze_and_resolution(freeze_id, history)
+        if resolution is None:
             self._rolled_back(
                 freeze_id=freeze_id,
-                amount=freeze["amount"],
+                amount=frozen["amount"],
                 reason=checked_reason.value,
                 timestamp=now,
             )
             self.expire_grants(now)
-        return receipts.rollback_result(freeze_id, freeze)
+            return RollbackResult(freeze_id, released=frozen["amount"], reason=checked_reason.value)
+        if resolution["resolution"] == Resolution.CONFIRMED:
+            raise FreezeAlreadyResolved(freeze_id, resolution=resolution["resolution"], reason="")
+        return results.rollback_result(freeze_id, resolution)
 
     def revoke(
         self,
@@ -206,6 +243,7 @@ class CreditAccount(Aggregate):
         *,
         reason: str = "",
         reference: str = "",
+        history: History = NO_HISTORY,
     ) -> RevokeResult:
         """Claws back up to `amount` available credits, in draw order; records any shortfall."""
         inputs.identifier("revocation_id", revocation_id)
@@ -216,19 +254,21 @@ class CreditAccount(Aggregate):
             "reference": inputs.text("reference", reference),
         }
         self.expire_due(now)
-        if (existing := self.revocations.get(revocation_id)) is not None:
+        if (existing := self.receipt((Kind.REVOCATION, revocation_id), history)) is not None:
             original = repeats.revocation_arguments(existing)
             repeats.ensure_same("revocation", revocation_id, original, arguments)
-            return receipts.revoke_result(revocation_id, existing)
+            return results.revoke_result(revocation_id, existing)
+        draws = take(self.grants, min(amount, spendable(self.grants, now)), now)
         self._revoked(
             revocation_id=revocation_id,
             amount=amount,
             reason=reason,
             reference=reference,
-            draws=take(self.grants, min(amount, spendable(self.grants, now)), now),
+            draws=draws,
             timestamp=now,
         )
-        return receipts.revoke_result(revocation_id, self.revocations[revocation_id])
+        taken = sum(draw["amount"] for draw in draws)
+        return RevokeResult(revocation_id, revoked=taken, shortfall=amount - taken)
 
     def expire_due(self, now: datetime) -> None:
         """Records every expiry due at `now`; freezes first, as they may return expired credits."""
@@ -238,7 +278,7 @@ class CreditAccount(Aggregate):
     def expire_freezes(self, now: datetime) -> None:
         """Rolls back, as expired, every unresolved freeze whose expiry has come."""
         now = inputs.instant("now", now)
-        due = [freeze_id for freeze_id, at in self.pending_freezes.items() if at <= now]
+        due = [freeze_id for freeze_id, f in self.freezes.items() if f["expires_at"] <= now]
         for freeze_id in due:
             self._rolled_back(
                 freeze_id=freeze_id,
@@ -259,16 +299,15 @@ class CreditAccount(Aggregate):
 
     def balance(self, now: datetime | None = None) -> Balance:
         """The recorded balance; given `now`, the balance once the expiries due by then apply."""
-        if now is None or not self._has_due_expiries(now):
-            return total_balance(self.grants.values())
-        preview = copy.deepcopy(self)
-        preview.expire_due(now)
-        return total_balance(preview.grants.values())
+        if now is None:
+            return total_balance(self.grants.values(), self.retired)
+        now = inputs.instant("now", now)
+        return balance_after_expiries(self.grants, self.freezes, self.retired, now)
 
     def next_expiry(self, now: datetime) -> datetime | None:
         """When a sweep next has work: `now` if something is due; None if nothing can expire."""
         now = inputs.instant("now", now)
-        candidates = list(self.pending_freezes.values())
+        candidates = [freeze["expires_at"] for freeze in self.freezes.values()]
         candidates += [
             grant["expires_at"]
             for grant in self.grants.values()
@@ -276,15 +315,48 @@ class CreditAccount(Aggregate):
         ]
         return max(min(candidates), now) if candidates else None
 
-    def _has_due_expiries(self, now: datetime) -> bool:
-        expiry = self.next_expiry(now)
-        return expiry is not None and expiry <= now
+    def receipt(self, key: ReceiptKey, history: History = NO_HISTORY) -> Receipt | None:
+        """The receipt of an operation: recorded since the last save, or saved (in `history`)."""
+        return self.unsaved_receipts.get(key) or history.get(key)
 
-    def _recorded_freeze(self, freeze_id: str) -> FreezeRecord:
-        try:
-            return self.freezes[freeze_id]
-        except KeyError:
-            raise FreezeNotFound(freeze_id) from None
+    def take_unsaved_receipts(self) -> dict[ReceiptKey, Receipt]:
+        """Hands over the receipts recorded since the last call, for the store to save with the
+        events; before a snapshot, so snapshots hold live state only."""
+        taken: dict[ReceiptKey, Receipt] = self.unsaved_receipts
+        self.unsaved_receipts = {}
+        return taken
+
+    def _freeze_and_resolution(
+        self, freeze_id: str, history: History
+    ) -> tuple[FreezeRecord | Receipt, Receipt | None]:
+        if (pending := self.freezes.get(freeze_id)) is not None:
+            return pending, None
+        frozen = self.receipt((Kind.FREEZE, freeze_id), history)
+        resolution = self.receipt((Kind.RESOLUTION, freeze_id), history)
+        if frozen is None or resolution is None:
+            raise FreezeNotFound(freeze_id)
+        return frozen, resolution
+
+    def _remember(self, recorded: Any) -> None:
+        receipt = receipt_of(recorded)
+        if receipt is not None:
+            key, body = receipt
+            self.unsaved_receipts[key] = body
+
+    def _retire_spent(self, grant_ids: list[str]) -> None:
+        """Grants with nothing available or frozen can never change again: keep their totals."""
+        for grant_id in dict.fromkeys(grant_ids):
+            grant = self.grants.get(grant_id)
+            if grant is not None and grant["available"] == 0 and grant["frozen"] == 0:
+                for bucket in ("consumed", "expired", "revoked"):
+                    self.retired[bucket] += grant[bucket]  # type: ignore[literal-required]
+                self.retired["granted"] += grant["amount"]
+                del self.grants[grant_id]
+
+    def trigger_event(self, *args: Any, **kwargs: Any) -> None:
+        # Every fact recorded (not replayed) leaves its receipt for the store to save.
+        super().trigger_event(*args, **kwargs)
+        self._remember(self.pending_events[-1])
 
     # Facts: each applies one recorded event, on record and on replay.
 
@@ -293,9 +365,9 @@ class CreditAccount(Aggregate):
         self.account_id = account_id
         self.grants: dict[str, GrantRecord] = {}
         self.freezes: dict[str, FreezeRecord] = {}
-        # Unresolved freezes by expiry, so settling never scans the account's whole history.
-        self.pending_freezes: dict[str, datetime] = {}
-        self.revocations: dict[str, RevocationRecord] = {}
+        self.retired = RetiredTotals(granted=0, consumed=0, expired=0, revoked=0)
+        self.grants_recorded = 0
+        self.unsaved_receipts = {}
 
     @event("Granted")
     def _granted(
@@ -306,19 +378,22 @@ class CreditAccount(Aggregate):
         priority: int,
         expires_at: datetime | None,
         timestamp: datetime,
+        reference: str = "",
     ) -> None:
         self.grants[grant_id] = GrantRecord(
-            seq=len(self.grants),
+            seq=self.grants_recorded,
             amount=amount,
             source=source,
             priority=priority,
             expires_at=expires_at,
+            reference=reference,
             available=amount,
             frozen=0,
             consumed=0,
             expired=0,
             revoked=0,
         )
+        self.grants_recorded += 1
 
     @event("Frozen")
     def _frozen(
@@ -337,12 +412,7 @@ class CreditAccount(Aggregate):
             frozen_at=timestamp,
             expires_at=expires_at,
             draws=copy_draws(draws),
-            resolution=Resolution.PENDING.value,
-            confirmed=0,
-            released=0,
-            reason="",
         )
-        self.pending_freezes[freeze_id] = expires_at
 
     @event("Confirmed")
     def _confirmed(
@@ -353,27 +423,21 @@ class CreditAccount(Aggregate):
         released: list[DrawRecord],
         timestamp: datetime,
     ) -> None:
-        move(self.grants, consumed, "frozen", "consumed")
-        move(self.grants, released, "frozen", "available")
-        freeze = self.freezes[freeze_id]
-        freeze["resolution"] = Resolution.CONFIRMED.value
-        freeze["confirmed"] = amount
-        freeze["released"] = freeze["amount"] - amount
-        del self.pending_freezes[freeze_id]
+        del self.freezes[freeze_id]
+        touched = move(self.grants, consumed, "frozen", "consumed")
+        touched += move(self.grants, released, "frozen", "available")
+        self._retire_spent(touched)
 
     @event("RolledBack")
     def _rolled_back(self, freeze_id: str, amount: int, reason: str, timestamp: datetime) -> None:
         # `amount` (the whole freeze) makes the fact readable alone, e.g. by the statement.
-        freeze = self.freezes[freeze_id]
+        freeze = self.freezes.pop(freeze_id)
         move(self.grants, freeze["draws"], "frozen", "available")
-        freeze["resolution"] = Resolution.ROLLED_BACK.value
-        freeze["released"] = freeze["amount"]
-        freeze["reason"] = reason
-        del self.pending_freezes[freeze_id]
 
     @event("GrantExpired")
     def _grant_expired(self, grant_id: str, amount: int, timestamp: datetime) -> None:
-        move(self.grants, [DrawRecord(grant_id=grant_id, amount=amount)], "available", "expired")
+        draws = [DrawRecord(grant_id=grant_id, amount=amount)]
+        self._retire_spent(move(self.grants, draws, "available", "expired"))
 
     @event("Revoked")
     def _revoked(
@@ -385,11 +449,4 @@ class CreditAccount(Aggregate):
         draws: list[DrawRecord],
         timestamp: datetime,
     ) -> None:
-        move(self.grants, draws, "available", "revoked")
-        self.revocations[revocation_id] = RevocationRecord(
-            amount=amount,
-            reason=reason,
-            reference=reference,
-            revoked=sum(draw["amount"] for draw in draws),
-            draws=copy_draws(draws),
-        )
+        self._retire_spent(move(self.grants, draws, "available", "revoked"))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Literal
 
-from atelier_credits.domain.records import DrawRecord, GrantRecord
+from atelier_credits.domain.records import DrawRecord, FreezeRecord, GrantRecord, RetiredTotals
 from atelier_credits.domain.values import Balance
 
 _NEVER = datetime.max.replace(tzinfo=UTC)
@@ -82,24 +82,61 @@ def expiring_remainders(grants: Mapping[str, GrantRecord], now: datetime) -> lis
     ]
 
 
-def total_balance(grants: Iterable[GrantRecord]) -> Balance:
-    """Sums every grant's buckets into the account's balance."""
+def total_balance(grants: Iterable[GrantRecord], retired: RetiredTotals) -> Balance:
+    """The account's balance: the live grants' buckets plus what retired grants left behind."""
     records = list(grants)
     return Balance(
         available=sum(g["available"] for g in records),
         frozen=sum(g["frozen"] for g in records),
-        consumed=sum(g["consumed"] for g in records),
-        expired=sum(g["expired"] for g in records),
-        revoked=sum(g["revoked"] for g in records),
-        granted=sum(g["amount"] for g in records),
+        consumed=retired["consumed"] + sum(g["consumed"] for g in records),
+        expired=retired["expired"] + sum(g["expired"] for g in records),
+        revoked=retired["revoked"] + sum(g["revoked"] for g in records),
+        granted=retired["granted"] + sum(g["amount"] for g in records),
+    )
+
+
+def balance_after_expiries(
+    grants: Mapping[str, GrantRecord],
+    freezes: Mapping[str, FreezeRecord],
+    retired: RetiredTotals,
+    now: datetime,
+) -> Balance:
+    """The balance once the expiries due at `now` are recorded, computed without recording them.
+
+    The same order as a sweep: due freezes return their draws first, then every grant past its
+    expiry loses what it has available. Only the numbers move, so a read copies nothing.
+    """
+    returned: dict[str, int] = {}
+    for freeze in freezes.values():
+        if freeze["expires_at"] <= now:
+            for draw in freeze["draws"]:
+                returned[draw["grant_id"]] = returned.get(draw["grant_id"], 0) + draw["amount"]
+    balance = total_balance(grants.values(), retired)
+    unfrozen = sum(returned.values())
+    expiring = sum(
+        grant["available"] + returned.get(grant_id, 0)
+        for grant_id, grant in grants.items()
+        if is_past_expiry(grant, now)
+    )
+    return Balance(
+        available=balance.available + unfrozen - expiring,
+        frozen=balance.frozen - unfrozen,
+        consumed=balance.consumed,
+        expired=balance.expired + expiring,
+        revoked=balance.revoked,
+        granted=balance.granted,
     )
 
 
 def move(
     grants: Mapping[str, GrantRecord], draws: Iterable[DrawRecord], source: Bucket, target: Bucket
-) -> None:
-    """Moves each draw's credits between two buckets of its grant (used when applying events)."""
+) -> list[str]:
+    """Moves each draw's credits between two buckets of its grant (used when applying events);
+    returns the ids of the grants it touched."""
+    touched = []
     for draw in draws:
         grant = grants[draw["grant_id"]]
         grant[source] -= draw["amount"]
         grant[target] += draw["amount"]
+        touched.append(draw["grant_id"])
+    return touched

@@ -10,11 +10,12 @@ from atelier_runtime.errors import AlreadyExists, FailedPrecondition, InvalidArg
 class InvalidAmount(InvalidArgument):
     """An amount that is not a positive whole number of credits."""
 
-    def __init__(self, field: str, value: object) -> None:
+    def __init__(self, field: str, shown: str) -> None:
+        # `shown` is the value as the inputs module quotes it: cut short, never the whole input.
         super().__init__(
-            f"{field} must be a positive integer within limits, got {value!r}",
+            f"{field} must be a positive integer within limits, got {shown}",
             reason="INVALID_AMOUNT",
-            metadata={"field": field, "value": repr(value)},
+            metadata={"field": field},
         )
 
 

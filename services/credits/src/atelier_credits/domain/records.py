@@ -1,4 +1,4 @@
-"""The aggregate's state as plain JSON-shaped dicts, so events and snapshots transcode as-is."""
+"""The aggregate's live state as plain JSON-shaped dicts, so events and snapshots transcode as-is."""
 
 from __future__ import annotations
 
@@ -14,13 +14,15 @@ class DrawRecord(TypedDict):
 
 
 class GrantRecord(TypedDict):
-    """One grant and where its credits are now; amount is the sum of the last five fields."""
+    """One grant with credits left and where its credits are now; amount is the sum of the
+    last five fields."""
 
     seq: int
     amount: int
     source: str
     priority: int
     expires_at: datetime | None
+    reference: str
     available: int
     frozen: int
     consumed: int
@@ -29,27 +31,22 @@ class GrantRecord(TypedDict):
 
 
 class FreezeRecord(TypedDict):
-    """One freeze: its draws, and how (and whether) it was resolved."""
+    """One pending freeze and the grants it drew from (also the shape of its receipt)."""
 
     amount: int
     reference: str
     frozen_at: datetime
     expires_at: datetime
     draws: list[DrawRecord]
-    resolution: str
-    confirmed: int
-    released: int
-    reason: str
 
 
-class RevocationRecord(TypedDict):
-    """One clawback as requested and as taken."""
+class RetiredTotals(TypedDict):
+    """What the grants that have no credits left held, summed: they leave the live state."""
 
-    amount: int
-    reason: str
-    reference: str
+    granted: int
+    consumed: int
+    expired: int
     revoked: int
-    draws: list[DrawRecord]
 
 
 def copy_draws(draws: list[DrawRecord]) -> list[DrawRecord]:

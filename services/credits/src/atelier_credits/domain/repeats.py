@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from atelier_credits.domain.errors import IdempotencyConflict
-from atelier_credits.domain.records import FreezeRecord, GrantRecord, RevocationRecord
+from atelier_credits.domain.inputs import shown
 
 
 def ensure_same(
@@ -21,17 +22,18 @@ def ensure_same(
         raise IdempotencyConflict(operation, operation_id, described)
 
 
-def grant_arguments(record: GrantRecord) -> dict[str, object]:
-    """The arguments a grant was recorded with."""
+def grant_arguments(record: Mapping[str, Any]) -> dict[str, object]:
+    """The arguments a grant was recorded with (a live grant record or its receipt)."""
     return {
         "amount": record["amount"],
         "source": record["source"],
         "priority": record["priority"],
         "expires_at": record["expires_at"],
+        "reference": record.get("reference", ""),
     }
 
 
-def freeze_arguments(record: FreezeRecord) -> dict[str, object]:
+def freeze_arguments(record: Mapping[str, Any]) -> dict[str, object]:
     """The arguments a freeze was recorded with: its ttl, not its expiry, as retries come later."""
     return {
         "amount": record["amount"],
@@ -40,7 +42,7 @@ def freeze_arguments(record: FreezeRecord) -> dict[str, object]:
     }
 
 
-def revocation_arguments(record: RevocationRecord) -> dict[str, object]:
+def revocation_arguments(record: Mapping[str, Any]) -> dict[str, object]:
     """The arguments a revocation was recorded with."""
     return {
         "amount": record["amount"],
@@ -56,4 +58,4 @@ def _describe(value: object) -> str:
         return value.isoformat()
     if isinstance(value, timedelta):
         return f"{value.total_seconds():g}s"
-    return str(value)
+    return shown(value) if isinstance(value, str) and len(value) > 64 else str(value)

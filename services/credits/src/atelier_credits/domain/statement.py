@@ -61,7 +61,9 @@ def _draws_total(draws: Iterable[dict[str, Any]]) -> int:
 
 
 def _granted(e: Any) -> _Movement:
-    return _Movement(LineKind.GRANTED, e.grant_id, e.amount, e.amount, 0, e.source)
+    # The caller's reference (e.g. a Stripe invoice id) when it gave one, else the source.
+    reference = getattr(e, "reference", "") or e.source
+    return _Movement(LineKind.GRANTED, e.grant_id, e.amount, e.amount, 0, reference)
 
 
 def _frozen(e: Any) -> _Movement:
