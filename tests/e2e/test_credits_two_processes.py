@@ -12,25 +12,18 @@ from pathlib import Path
 
 import grpc
 import pytest
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_cli.credits_audit import run_audit
 from atelier_localinfra import ManagedProcess, free_port
 from atelier_runtime.grpc_client import channel
+from atelier_runtime.grpc_health_check import replica_status
 from atelier_testing.ids import random_id
 from atelier_testing.polling import eventually
 
 
 async def _serving(address: str) -> bool:
-    async with grpc.aio.insecure_channel(address) as ch:
-        try:
-            reply = await health_pb2_grpc.HealthStub(ch).Check(
-                health_pb2.HealthCheckRequest(), timeout=1
-            )
-        except grpc.aio.AioRpcError:
-            return False
-    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+    return await replica_status(address, timeout_s=1.0) == "SERVING"
 
 
 @pytest.fixture

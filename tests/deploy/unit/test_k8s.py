@@ -18,6 +18,8 @@ import kubernetes_validate  # type: ignore[import-untyped]
 import pytest
 import yaml
 
+from atelier_runtime.grpc_targets import parse_addresses
+
 ROOT = Path(__file__).resolve().parents[3]
 K8S = ROOT / "k8s"
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
@@ -27,7 +29,10 @@ EDGE_PORT = 8080
 # The oldest Kubernetes we deploy to: the preStop `sleep` action is on by default from 1.30.
 OLDEST_KUBERNETES = "1.30.0"
 KUBERNETES_VERSIONS = (OLDEST_KUBERNETES, kubernetes_validate.latest_version())
+BACKEND_ADDRESSES = {f"ATELIER_{backend.upper()}_ADDR": backend for backend in BACKENDS}
+OVERLAYS = ("dev", "prod")
 SHARED_CONFIG = {
+    *BACKEND_ADDRESSES,
     "ATELIER_NATS_URL",
     "ATELIER_S3_ENDPOINT",
     "ATELIER_S3_BUCKET",
@@ -76,10 +81,19 @@ def kustomization(directory: Path) -> Document:
     return loaded
 
 
+def config_literals(directory: Path) -> dict[str, str]:
+    """The atelier-config values a kustomization sets (or merges into the base's)."""
+    generators = kustomization(directory).get("configMapGenerator", [])
+    (generator,) = [g for g in generators if g["name"] == "atelier-config"]
+    return dict(literal.split("=", 1) for literal in generator["literals"])
+
+
 def shutdown_grace_s() -> float:
-    (generator,) = kustomization(K8S / "base")["configMapGenerator"]
-    literals = dict(literal.split("=", 1) for literal in generator["literals"])
-    return float(literals["ATELIER_SHUTDOWN_GRACE_S"])
+    return float(config_literals(K8S / "base")["ATELIER_SHUTDOWN_GRACE_S"])
+
+
+def full_dns_target(backend: str, namespace: str) -> str:
+    return f"dns:///{backend}.{namespace}.svc.cluster.local:{GRPC_PORT}"
 
 
 def quantity(value: str | int, units: dict[str, float]) -> float:
@@ -209,6 +223,36 @@ def test_service_routes_to_the_port_the_container_listens_on(service: str) -> No
     assert service_object["spec"]["selector"].items() <= labels.items()
 
 
+@pytest.mark.parametrize("service", SERVICES)
+def test_backends_are_headless_so_callers_balance_over_their_pods(service: str) -> None:
+    (service_object,) = base_objects(service, "Service")
+    headless = service_object["spec"].get("clusterIP") == "None"
+    assert headless == (service in BACKENDS)
+
+
+def test_base_reaches_each_backend_by_dns_name_in_the_namespace_it_is_deployed_to() -> None:
+    literals = config_literals(K8S / "base")
+    for variable, backend in BACKEND_ADDRESSES.items():
+        assert literals[variable] == f"dns:///{backend}:{GRPC_PORT}"
+        assert [str(a) for a in parse_addresses(literals[variable])] == [f"{backend}:{GRPC_PORT}"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_overlay_names_each_backend_in_full_in_its_own_namespace(overlay: str) -> None:
+    directory = K8S / "overlays" / overlay
+    namespace = kustomization(directory)["namespace"]
+    literals = config_literals(directory)
+    for variable, backend in BACKEND_ADDRESSES.items():
+        assert literals[variable] == full_dns_target(backend, namespace)
+        parse_addresses(literals[variable])
+
+
+def test_no_container_overrides_the_shared_backend_addresses() -> None:
+    for service in SERVICES:
+        (container,) = base_deployment(service)["spec"]["template"]["spec"]["containers"]
+        assert not {variable["name"] for variable in container["env"]} & set(BACKEND_ADDRESSES)
+
+
 def test_no_secret_values_are_kept_in_the_manifests() -> None:
     for path in manifest_files():
         assert all(d["kind"] != "Secret" for d in documents_in(path)), path
@@ -305,6 +349,13 @@ def assert_rendered_output_is_deployable(name: str, documents: list[Document]) -
         assert image.endswith(f"atelier/{service}")
         assert tag not in ("", "latest")
     assert all(d["metadata"].get("namespace") for d in documents if d["kind"] != "Namespace")
+    namespace = config_map["metadata"]["namespace"]
+    for variable, backend in BACKEND_ADDRESSES.items():
+        assert config_map["data"][variable] == full_dns_target(backend, namespace)
+    services = {d["metadata"]["name"]: d for d in documents if d["kind"] == "Service"}
+    assert {name for name, s in services.items() if s["spec"].get("clusterIP") == "None"} == set(
+        BACKENDS
+    )
     policies = [d for d in documents if d["kind"] == "NetworkPolicy"]
     assert bool(policies) == name.endswith("+network-policies")
 

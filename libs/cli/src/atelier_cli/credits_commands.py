@@ -15,7 +15,7 @@ import grpc
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_cli.home import AtelierHome
-from atelier_runtime.grpc_client import channel
+from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_errors import error_details
 from atelier_runtime.proto_time import to_timestamp
 
@@ -42,10 +42,11 @@ def parse_expiry(text: str, now: datetime) -> datetime:
 
 
 def _call(work: Callable[[CreditsStub], Awaitable[T]]) -> T:
-    address = AtelierHome.from_env().read_record().services["credits"]
+    # Every credits replica `atelier up` started; calls are dealt among them round robin.
+    addresses = AtelierHome.from_env().read_record().services["credits"]
 
     async def run() -> T:
-        async with channel(address) as ch:
+        async with balanced_channel(addresses, variable="credits in platform.json") as ch:
             stub: CreditsStub = credits_pb2_grpc.CreditsServiceStub(ch)  # type: ignore[assignment]
             return await work(stub)
 

@@ -9,14 +9,23 @@ from collections.abc import Callable, Sequence
 from atelier_cli.bench_command import add_bench_commands
 from atelier_cli.credits_commands import add_credits_commands
 from atelier_cli.home import AlreadyRunning, AtelierHome
+from atelier_cli.scale import MAX_REPLICAS, SCALABLE, ScaleError, parse_scale
+from atelier_runtime.grpc_targets import InvalidAddresses
 
 Handler = Callable[[argparse.Namespace], int]
+EXIT_USAGE = 2
 
 
 def _up(args: argparse.Namespace) -> int:
+    try:
+        replicas = parse_scale(args.scale)
+    except ScaleError as error:
+        # Refused before anything starts, as one line an operator can act on.
+        print(f"atelier up: {error}", file=sys.stderr)
+        return EXIT_USAGE
     from atelier_cli.supervisor import run_platform
 
-    return run_platform(AtelierHome.from_env())
+    return run_platform(AtelierHome.from_env(), replicas)
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -37,9 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="atelier", description="Run and operate an Atelier platform."
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser(
+    up = commands.add_parser(
         "up", help="start PostgreSQL, NATS, S3 and all five services; Ctrl-C stops everything"
-    ).set_defaults(handler=_up)
+    )
+    up.add_argument(
+        "--scale",
+        action="append",
+        default=[],
+        metavar="SERVICE=N",
+        help=f"run N processes of a backend ({', '.join(SCALABLE)}; N up to {MAX_REPLICAS}); repeatable",
+    )
+    up.set_defaults(handler=_up)
     commands.add_parser(
         "status", help="show the running platform found through ATELIER_HOME"
     ).set_defaults(handler=_status)
@@ -56,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Handler = args.handler
     try:
         return handler(args)
+    except InvalidAddresses as error:
+        print(f"atelier: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except (AlreadyRunning, FileNotFoundError, TimeoutError, RuntimeError) as error:
         print(f"atelier: {error}", file=sys.stderr)
         return 1

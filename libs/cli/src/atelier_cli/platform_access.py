@@ -5,7 +5,8 @@ from __future__ import annotations
 from urllib.parse import urlsplit, urlunsplit
 
 from atelier_cli.home import PlatformRecord
-from atelier_cli.platform_spec import ServiceSpec
+from atelier_cli.platform_spec import ServiceSpec, replica_names
+from atelier_runtime.grpc_targets import parse_addresses
 
 CREDITS = ServiceSpec("credits")
 
@@ -18,3 +19,9 @@ def credits_database_url(record: PlatformRecord) -> str:
     """
     parts = urlsplit(record.database_url)
     return urlunsplit(parts._replace(path=f"/{CREDITS.database}"))
+
+
+def replicas(record: PlatformRecord, service: str) -> list[tuple[str, str]]:
+    """(replica name, host:port) of each process of a backend, as `atelier up` named them."""
+    addresses = [str(address) for address in parse_addresses(record.services[service])]
+    return list(zip(replica_names(service, len(addresses)), addresses, strict=True))

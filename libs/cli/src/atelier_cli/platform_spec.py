@@ -34,6 +34,16 @@ EDGE = ServiceSpec("edge", owns_database=False, publishes_events=False)
 MEDIA_BUCKET = "atelier-media"
 
 
+GRPC_HOST = "127.0.0.1"
+
+
+def replica_names(service: str, count: int) -> list[str]:
+    """`credits` for a lone process, `credits-1` … `credits-N` for replicas (logs, status)."""
+    if count == 1:
+        return [service]
+    return [f"{service}-{n}" for n in range(1, count + 1)]
+
+
 @dataclass(frozen=True)
 class Endpoints:
     """Where the infrastructure and every backend service listen."""
@@ -41,19 +51,28 @@ class Endpoints:
     database_url: str
     nats_url: str
     s3_endpoint: str
-    grpc_ports: dict[str, int]
+    grpc_ports: dict[str, tuple[int, ...]]  # service name → one port per replica
     edge_host: str
     edge_port: int
 
     def database_url_for(self, spec: ServiceSpec) -> str:
         return self.database_url.rsplit("/", 1)[0] + f"/{spec.database}"
 
-    def grpc_address(self, name: str) -> str:
-        return f"127.0.0.1:{self.grpc_ports[name]}"
+    def replica_addresses(self, name: str) -> list[str]:
+        return [f"{GRPC_HOST}:{port}" for port in self.grpc_ports[name]]
+
+    def every_replica_address(self) -> list[str]:
+        return [a for spec in BACKEND_SERVICES for a in self.replica_addresses(spec.name)]
+
+    def grpc_addresses(self, name: str) -> str:
+        """Every replica of a service, in the comma-separated `ATELIER_<SERVICE>_ADDR` form."""
+        return ",".join(self.replica_addresses(name))
 
 
-def service_environment(spec: ServiceSpec, endpoints: Endpoints, jwt_secret: str) -> dict[str, str]:
-    """The ATELIER_* variables of one service (ARCHITECTURE §9); each process reads them once."""
+def service_environment(
+    spec: ServiceSpec, endpoints: Endpoints, jwt_secret: str, grpc_port: int | None = None
+) -> dict[str, str]:
+    """The ATELIER_* variables of one process; `grpc_port` is the replica's own (not the edge)."""
     env = {
         "ATELIER_NATS_URL": endpoints.nats_url,
         "ATELIER_S3_ENDPOINT": endpoints.s3_endpoint,
@@ -67,8 +86,9 @@ def service_environment(spec: ServiceSpec, endpoints: Endpoints, jwt_secret: str
     }
     if spec.owns_database:
         env["ATELIER_DATABASE_URL"] = endpoints.database_url_for(spec)
+    # Every process can reach every replica of every backend; its channels balance round robin.
     for other in BACKEND_SERVICES:
-        env[f"ATELIER_{other.name.upper()}_ADDR"] = endpoints.grpc_address(other.name)
-    if spec.name in endpoints.grpc_ports:
-        env["ATELIER_GRPC_PORT"] = str(endpoints.grpc_ports[spec.name])
+        env[f"ATELIER_{other.name.upper()}_ADDR"] = endpoints.grpc_addresses(other.name)
+    if grpc_port is not None:
+        env["ATELIER_GRPC_PORT"] = str(grpc_port)
     return env

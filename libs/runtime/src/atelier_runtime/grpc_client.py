@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -10,11 +11,23 @@ import grpc.aio
 from opentelemetry import trace
 
 from atelier_runtime.grpc_deadlines import inbound_time_remaining
+from atelier_runtime.grpc_targets import InvalidAddresses, grpc_target
 from atelier_runtime.tracing import client_interceptors
 
 DEFAULT_TIMEOUT_S = 5.0
 
 ChannelOptions = Sequence[tuple[str, str | int]]
+
+# Each call goes to the next replica in turn. The health check makes a replica that reports
+# NOT_SERVING (draining after SIGTERM) get no new calls while its connection is still open.
+BALANCED_SERVICE_CONFIG = json.dumps(
+    {"loadBalancingConfig": [{"round_robin": {}}], "healthCheckConfig": {"serviceName": ""}}
+)
+_BALANCED_OPTIONS: ChannelOptions = (
+    ("grpc.service_config", BALANCED_SERVICE_CONFIG),
+    # A service config published in DNS must not replace ours.
+    ("grpc.service_config_disable_resolution", 1),
+)
 
 
 def channel(
@@ -30,6 +43,24 @@ def channel(
         _CancelStreamUnary(),
     ]
     return grpc.aio.insecure_channel(target, options=list(options), interceptors=interceptors)
+
+
+def balanced_channel(
+    addresses: str,
+    *,
+    variable: str,
+    options: ChannelOptions = (),
+    tracer_provider: trace.TracerProvider | None = None,
+) -> grpc.aio.Channel:
+    """A channel over every replica an `ATELIER_<SERVICE>_ADDR` value names, calls dealt round robin.
+
+    `variable` names where the value came from, for the error a malformed value raises.
+    """
+    try:
+        target = grpc_target(addresses)
+    except InvalidAddresses as error:
+        raise InvalidAddresses(f"{variable}: {error}, got {addresses!r}") from None
+    return channel(target, options=[*_BALANCED_OPTIONS, *options], tracer_provider=tracer_provider)
 
 
 # OpenTelemetry's aio client interceptor awaits the whole unary call inside the interceptor task,

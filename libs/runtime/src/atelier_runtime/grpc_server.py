@@ -23,8 +23,14 @@ logger = logging.getLogger(__name__)
 
 ServicerT = TypeVar("ServicerT")
 
-# Without this, Linux lets a second server bind the same port and steal half the calls.
-_SERVER_OPTIONS = [("grpc.so_reuseport", 0)]
+_SERVER_OPTIONS = [
+    # Without this, Linux lets a second server bind the same port and steal half the calls.
+    ("grpc.so_reuseport", 0),
+    # Clients balancing over a DNS name (a headless Service) look it up again only when a
+    # connection closes; closing each one after a minute lets them find replicas added since.
+    # Calls in flight finish first (no age grace limit), and new ones move to other connections.
+    ("grpc.max_connection_age_ms", 60_000),
+]
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ import os
 import pytest
 from pydantic import Field, SecretStr
 
+from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import (
     ServiceSettings,
     SettingsError,
@@ -118,3 +119,36 @@ def test_bad_settings_exit_with_status_2_and_name_the_variable_on_stderr(
 
 def test_env_var_names_follow_the_prefix() -> None:
     assert env_var_name(LedgerSettings, "grpc_port") == "ATELIER_GRPC_PORT"
+
+
+class CallerSettings(ServiceSettings):
+    """A service that calls a backend, as the edge does."""
+
+    service_name: str = "caller"
+    credits_addr: GrpcAddresses = "127.0.0.1:50051"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["127.0.0.1:5001", "127.0.0.1:5001,127.0.0.1:5002", "dns:///credits.atelier.svc:50051"],
+)
+def test_an_address_setting_takes_one_address_a_list_or_a_dns_name(
+    monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    monkeypatch.setenv("ATELIER_CREDITS_ADDR", value)
+
+    assert load_settings(CallerSettings).credits_addr == value
+
+
+def test_a_malformed_address_setting_stops_the_service_naming_the_variable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ATELIER_CREDITS_ADDR", "127.0.0.1:5001,127.0.0.1:0")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(CallerSettings)
+
+    (problem,) = raised.value.problems
+    assert problem.startswith("ATELIER_CREDITS_ADDR: ")
+    assert "port 0 is outside 1-65535" in problem
+    assert "'127.0.0.1:5001,127.0.0.1:0'" in problem

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import ServiceSettings
 
 
 class EdgeSettings(ServiceSettings):
-    """Public HTTP listener plus the gRPC addresses of the four backend services."""
+    """Public HTTP listener plus the gRPC addresses of the four backend services.
+
+    Each address is one host:port, a comma-separated list of replicas, or dns:///host:port.
+    """
 
     service_name: str = "edge"
     edge_host: str = "127.0.0.1"
     edge_port: int = 8080
-    credits_addr: str = "127.0.0.1:50051"
-    generation_addr: str = "127.0.0.1:50052"
-    media_addr: str = "127.0.0.1:50053"
-    billing_addr: str = "127.0.0.1:50054"
+    credits_addr: GrpcAddresses = "127.0.0.1:50051"
+    generation_addr: GrpcAddresses = "127.0.0.1:50052"
+    media_addr: GrpcAddresses = "127.0.0.1:50053"
+    billing_addr: GrpcAddresses = "127.0.0.1:50054"
     readiness_timeout_s: float = 1.0
 
     def backends(self) -> dict[str, str]:

@@ -1,31 +1,32 @@
-"""Asks a backend's standard gRPC health service whether it is SERVING."""
+"""Asks each backend's standard gRPC health service whether it is SERVING."""
 
 from __future__ import annotations
 
 import asyncio
 
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
+from atelier_runtime.grpc_client import balanced_channel
+from atelier_runtime.grpc_health_check import serving_status
 
 
 class HealthProbe:
-    """One long-lived channel per backend; a probe is one Check call with a short deadline."""
+    """One long-lived balanced channel per backend; a probe is one Check call with a short deadline.
+
+    The channel skips replicas that are not SERVING, so a backend counts as ready while any of its
+    replicas is.
+    """
 
     def __init__(self, addresses: dict[str, str], timeout_s: float) -> None:
         self._timeout_s = timeout_s
-        self._channels = {name: grpc.aio.insecure_channel(addr) for name, addr in addresses.items()}
-
-    async def _status(self, channel: grpc.aio.Channel) -> str:
-        stub = health_pb2_grpc.HealthStub(channel)
-        try:
-            reply = await stub.Check(health_pb2.HealthCheckRequest(), timeout=self._timeout_s)
-        except grpc.aio.AioRpcError as error:
-            return error.code().name
-        return str(health_pb2.HealthCheckResponse.ServingStatus.Name(reply.status))
+        self._channels = {
+            name: balanced_channel(value, variable=f"ATELIER_{name.upper()}_ADDR")
+            for name, value in addresses.items()
+        }
 
     async def statuses(self) -> dict[str, str]:
         names = list(self._channels)
-        results = await asyncio.gather(*(self._status(self._channels[n]) for n in names))
+        results = await asyncio.gather(
+            *(serving_status(self._channels[n], self._timeout_s) for n in names)
+        )
         return dict(zip(names, results, strict=True))
 
     async def close(self) -> None:
