@@ -112,7 +112,10 @@ async def test_a_page_token_this_service_never_issued_is_refused(stub: Stub, tok
 
 
 async def test_an_unknown_rollback_reason_is_refused(stub: Stub) -> None:
-    request = credits_pb2.RollBackRequest(account_id=random_id("acct"), freeze_id="f", reason=99)
+    unknown = credits_pb2.RollbackReason.ValueType(99)
+    request = credits_pb2.RollBackRequest(
+        account_id=random_id("acct"), freeze_id="f", reason=unknown
+    )
     assert await _refused_field(stub.RollBack(request)) == "reason"
 
 
