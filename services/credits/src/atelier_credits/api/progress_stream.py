@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Generic, TypeVar
 
 ProgressT = TypeVar("ProgressT")
@@ -39,7 +39,7 @@ async def progress_then_result(
     result_message: Callable[[ResultT], MessageT],
     *,
     interval_s: float = PROGRESS_INTERVAL_S,
-) -> AsyncIterator[MessageT]:
+) -> AsyncGenerator[MessageT, None]:
     """Progress messages, at most one per `interval_s`, the final progress, then the result.
 
     If the job fails its exception propagates after the progress sent so far; if the caller goes
