@@ -86,7 +86,7 @@ class ServiceTokenGuard:
         claims = self._verified_claims(_bearer_token(metadata, method))
         role = claims.get(ROLE_CLAIM)
         subject = str(claims.get("sub", ""))
-        if role not in self._roles:
+        if not isinstance(role, str) or role not in self._roles:
             allowed = ", ".join(sorted(self._roles))
             _log.warning(
                 "service call refused",
@@ -133,7 +133,7 @@ def _bearer_token(metadata: Metadata | None, method: str) -> str:
         raise Unauthenticated(
             f"{method} needs a service credential: {_HOW_TO}", reason="CREDENTIAL_MISSING"
         )
-    text = value.decode() if isinstance(value, bytes) else value
+    text = value.decode(errors="replace") if isinstance(value, bytes) else value
     scheme, _, token = text.strip().partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthenticated(

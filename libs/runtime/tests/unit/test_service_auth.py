@@ -115,6 +115,14 @@ def test_a_token_without_a_role_is_permission_denied() -> None:
     assert isinstance(refusal(bearer_metadata(anyone)), PermissionDenied)
 
 
+def test_a_role_that_is_not_a_string_is_permission_denied() -> None:
+    odd = jwt.encode(
+        {"role": ["operator"], "exp": datetime.now(UTC) + timedelta(minutes=1)}, SECRET, "HS256"
+    )
+
+    assert isinstance(refusal(bearer_metadata(odd)), PermissionDenied)
+
+
 @pytest.mark.parametrize("secret", [None, SecretStr("")])
 def test_without_a_secret_every_call_is_refused(secret: SecretStr | None) -> None:
     unconfigured = ServiceTokenGuard(secret)
