@@ -15,11 +15,14 @@ import pytest
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_cli.credits_audit import run_audit
+from atelier_cli.platform_access import CreditsAdminTarget
 from atelier_localinfra import ManagedProcess, free_port
 from atelier_runtime.grpc_client import channel
 from atelier_runtime.grpc_health_check import replica_status
 from atelier_testing.ids import random_id
 from atelier_testing.polling import eventually
+
+JWT_SECRET = "two-processes-test-secret-0123456789abc"
 
 
 async def _serving(address: str) -> bool:
@@ -39,6 +42,7 @@ async def two_credits_processes(
             "ATELIER_NATS_URL": nats_url,
             "ATELIER_NATS_PREFIX": bus_prefix,
             "ATELIER_GRPC_PORT": str(port),
+            "ATELIER_JWT_SECRET": JWT_SECRET,
         }
         process = ManagedProcess(
             f"credits-{n}",
@@ -60,7 +64,7 @@ async def two_credits_processes(
 
 
 async def test_fifty_concurrent_freezes_of_five_on_ten_credits_let_exactly_two_through(
-    two_credits_processes: list[str], database_url: str
+    two_credits_processes: list[str],
 ) -> None:
     account = random_id("acct")
     async with (
@@ -89,4 +93,6 @@ async def test_fifty_concurrent_freezes_of_five_on_ten_credits_let_exactly_two_t
     assert outcomes.count(grpc.StatusCode.OK) == 2
     assert outcomes.count(grpc.StatusCode.FAILED_PRECONDITION) == 48
     assert (balance.available, balance.frozen) == (0, 10)
-    assert await asyncio.to_thread(run_audit, database_url, account, True) == 0
+    # Audited by the process that did not take the grant: both serve the one log.
+    auditor = CreditsAdminTarget(two_credits_processes[1], JWT_SECRET)
+    assert await asyncio.to_thread(run_audit, auditor, account, True) == 0

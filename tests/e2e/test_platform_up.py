@@ -39,6 +39,10 @@ async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: P
     platform.wait_ready()
     balance = await atelier(platform, "credits", "balance", "acct-kept")
     assert "available  100" in balance.stdout
+    # Both run inside the credits service, called with an operator token signed by the home's secret.
     audit = await atelier(platform, "credits", "audit", "--json")
-    assert audit.returncode == 0, audit.stdout
+    assert audit.returncode == 0, audit.stdout + audit.stderr
+    replay = await atelier(platform, "replay")
+    assert replay.returncode == 0, replay.stderr
+    assert "1 account balances" in replay.stdout
     assert platform.interrupt() == 0

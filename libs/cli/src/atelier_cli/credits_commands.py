@@ -140,7 +140,9 @@ def add_credits_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     h.add_argument("account")
     h.add_argument("--limit", type=int, default=50)
     h.set_defaults(handler=history)
-    a = sub.add_parser("audit", help="replay the whole log and check every invariant")
+    a = sub.add_parser(
+        "audit", help="have the credits service replay its whole log and check every invariant"
+    )
     a.add_argument("--account", help="audit one account only")
     a.add_argument("--json", action="store_true", help="machine-readable report")
     a.set_defaults(handler=_audit)
@@ -148,8 +150,6 @@ def add_credits_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
 
 def _audit(args: argparse.Namespace) -> int:
     from atelier_cli.credits_audit import run_audit
-    from atelier_cli.platform_access import credits_database_url
+    from atelier_cli.platform_access import credits_admin_target
 
-    return run_audit(
-        credits_database_url(AtelierHome.from_env().read_record()), args.account, args.json
-    )
+    return run_audit(credits_admin_target(AtelierHome.from_env()), args.account, args.json)

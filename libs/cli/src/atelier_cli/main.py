@@ -35,10 +35,10 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    from atelier_cli.platform_access import credits_database_url
+    from atelier_cli.platform_access import credits_admin_target
     from atelier_cli.replay_command import run_replay
 
-    return run_replay(credits_database_url(AtelierHome.from_env().read_record()))
+    return run_replay(credits_admin_target(AtelierHome.from_env()))
 
 
 def build_parser() -> argparse.ArgumentParser:

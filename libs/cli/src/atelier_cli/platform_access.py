@@ -1,24 +1,36 @@
-"""Where the operator commands find a running platform's services and databases."""
+"""Where the operator commands find a running platform's credits service, and the key to its admin
+methods."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from dataclasses import dataclass
 
-from atelier_cli.home import PlatformRecord
-from atelier_cli.platform_spec import ServiceSpec, replica_names
+from atelier_cli.home import AtelierHome, PlatformRecord
+from atelier_cli.platform_spec import replica_names
 from atelier_runtime.grpc_targets import parse_addresses
 
-CREDITS = ServiceSpec("credits")
+CREDITS = "credits"
+# The name under which `atelier up` keeps the platform's ATELIER_JWT_SECRET in the home.
+JWT_SECRET = "jwt"
 
 
-def credits_database_url(record: PlatformRecord) -> str:
-    """The credits service's own database on the platform's PostgreSQL server.
+@dataclass(frozen=True)
+class CreditsAdminTarget:
+    """A credits service to call admin methods on, and the secret its service tokens are signed with."""
 
-    The record holds the server's maintenance URL (ending in /postgres); each service owns a
-    database named after it on that same server.
-    """
-    parts = urlsplit(record.database_url)
-    return urlunsplit(parts._replace(path=f"/{CREDITS.database}"))
+    address: str
+    jwt_secret: str
+
+
+def credits_address(record: PlatformRecord) -> str:
+    """The gRPC address of the platform's credits service."""
+    return record.services[CREDITS]
+
+
+def credits_admin_target(home: AtelierHome) -> CreditsAdminTarget:
+    """The running platform's credits service; fails (FileNotFoundError) when none is running."""
+    address = credits_address(home.read_record())
+    return CreditsAdminTarget(address=address, jwt_secret=home.secret(JWT_SECRET))
 
 
 def replicas(record: PlatformRecord, service: str) -> list[tuple[str, str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google.protobuf.descriptor import EnumDescriptor
 
-from atelier.credits.v1 import credits_pb2
+from atelier.credits.v1 import credits_admin_pb2, credits_pb2
 from atelier.events.v1 import credits_pb2 as credit_events_pb2
 from atelier.events.v1 import media_pb2 as media_events_pb2
 from atelier.generation.v1 import generation_pb2
@@ -27,6 +27,16 @@ def test_confirm_without_amount_differs_from_confirming_zero() -> None:
 
 def test_freeze_without_ttl_leaves_the_default_to_the_server() -> None:
     assert not credits_pb2.FreezeRequest(freeze_id="f-1", amount=5).HasField("ttl")
+
+
+def test_an_audit_of_every_account_differs_from_an_audit_of_an_empty_id() -> None:
+    assert not credits_admin_pb2.AuditRequest().HasField("account_id")
+    assert credits_admin_pb2.AuditRequest(account_id="").HasField("account_id")
+
+
+def test_a_violation_of_a_whole_row_has_no_version() -> None:
+    assert not credits_admin_pb2.AuditViolation(rule="balance_projection").HasField("version")
+    assert credits_admin_pb2.AuditViolation(version=0).HasField("version")
 
 
 def test_rollback_reasons_are_the_same_in_the_api_and_the_events() -> None:

@@ -80,6 +80,7 @@ def test_only_files_with_a_service_get_grpc_modules() -> None:
 
     assert grpc_modules == [
         "billing/v1/billing_pb2_grpc.py",
+        "credits/v1/credits_admin_pb2_grpc.py",
         "credits/v1/credits_pb2_grpc.py",
         "generation/v1/generation_pb2_grpc.py",
         "media/v1/media_pb2_grpc.py",

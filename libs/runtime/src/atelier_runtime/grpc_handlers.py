@@ -42,7 +42,7 @@ def rewrap_handler(
     """Return a handler whose behaviour runs inside `wrapper`; sync behaviours are left alone."""
     if handler is None:
         return None
-    attribute, factory = _FACTORIES[(handler.request_streaming, handler.response_streaming)]
+    attribute, _ = _FACTORIES[(handler.request_streaming, handler.response_streaming)]
     behavior = getattr(handler, attribute)
     if inspect.isasyncgenfunction(behavior):
         wrapped: Any = wrapper.wrap_stream(behavior, method)
@@ -52,8 +52,14 @@ def rewrap_handler(
         # grpc.aio runs sync behaviours in an executor; wrapping them in a coroutine would block
         # the event loop, so they keep their original shape.
         return handler
+    return handler_like(handler, wrapped)
+
+
+def handler_like(handler: Handler, behavior: Any) -> Handler:
+    """A handler of the same shape and serialisers as `handler` that runs `behavior` instead."""
+    _, factory = _FACTORIES[(handler.request_streaming, handler.response_streaming)]
     return factory(
-        wrapped,
+        behavior,
         request_deserializer=handler.request_deserializer,
         response_serializer=handler.response_serializer,
     )

@@ -16,6 +16,7 @@ from opentelemetry import trace
 
 from atelier_runtime.grpc_deadlines import DeadlineInterceptor
 from atelier_runtime.grpc_errors import ErrorInterceptor, error_domain
+from atelier_runtime.grpc_guards import CallGuard, GuardInterceptor
 from atelier_runtime.settings import ServiceSettings
 from atelier_runtime.tracing import server_interceptor
 
@@ -35,10 +36,12 @@ _SERVER_OPTIONS = [
 
 @dataclass(frozen=True)
 class GrpcService:
-    """One servicer to mount: its full proto name (for health and reflection) and how to add it."""
+    """One servicer to mount: its full proto name (for health and reflection), how to add it,
+    and the guard every call to it must pass (admin services), if any."""
 
     name: str
     add_to_server: Callable[[grpc.aio.Server], None]
+    guard: CallGuard | None = None
 
     @classmethod
     def of(
@@ -46,9 +49,11 @@ class GrpcService:
         name: str,
         add: Callable[[ServicerT, grpc.aio.Server], None],
         servicer: ServicerT,
+        *,
+        guard: CallGuard | None = None,
     ) -> GrpcService:
         """From generated code: `GrpcService.of(NAME, add_FooServicer_to_server, FooServicer())`."""
-        return cls(name, functools.partial(add, servicer))
+        return cls(name, functools.partial(add, servicer), guard)
 
 
 class GrpcServer:
@@ -64,11 +69,14 @@ class GrpcServer:
         self._services = tuple(services)
         self._settings = settings
         self._health = health.aio.HealthServicer()
-        # Order matters: the tracing span is outermost, so error logs carry its trace id.
+        # Order matters: the tracing span is outermost, so error logs carry its trace id; guards
+        # are innermost, so a refusal is mapped to its status like any other business error.
+        guards = {s.name: s.guard for s in services if s.guard is not None}
         interceptors = [
             server_interceptor(tracer_provider),
             DeadlineInterceptor(),
             ErrorInterceptor(error_domain(settings.service_name)),
+            GuardInterceptor(guards),
         ]
         self._server = grpc.aio.server(interceptors=interceptors, options=_SERVER_OPTIONS)
         self._port: int | None = None

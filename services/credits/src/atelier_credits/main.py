@@ -8,7 +8,12 @@ from collections.abc import Sequence
 
 from opentelemetry import metrics
 
-from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
+from atelier.credits.v1 import (
+    credits_admin_pb2,
+    credits_admin_pb2_grpc,
+    credits_pb2,
+    credits_pb2_grpc,
+)
 from atelier_credits.adapters.log_relay_source import CreditsLogSource
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.postgres_store import PostgresAccountStore
@@ -16,6 +21,7 @@ from atelier_credits.adapters.projection_metrics import observe_projection_lag
 from atelier_credits.adapters.schema import MIGRATIONS
 from atelier_credits.adapters.statement_projector import StatementProjector
 from atelier_credits.adapters.statement_reader import StatementReader
+from atelier_credits.api.admin_servicer import CreditsAdminServicer
 from atelier_credits.api.credits_servicer import CreditsServicer
 from atelier_credits.application.command_batcher import CommandBatcher
 from atelier_credits.application.executors import utc_now
@@ -28,9 +34,11 @@ from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
+from atelier_runtime.service_auth import ADMIN_ROLES, ServiceTokenGuard
 
 _log = logging.getLogger(__name__)
 SERVICE_NAME = credits_pb2.DESCRIPTOR.services_by_name["CreditsService"].full_name
+ADMIN_SERVICE_NAME = credits_admin_pb2.DESCRIPTOR.services_by_name["CreditsAdminService"].full_name
 
 
 async def sweep_forever(ledger: Ledger, interval_s: float) -> None:
@@ -90,10 +98,19 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     scope.spawn(sweep_forever(ledger, settings.credits_sweep_interval_s), name="credits-sweeper")
 
     servicer = CreditsServicer(ledger, StatementReader(pool))
+    admin_guard = ServiceTokenGuard(settings.jwt_secret, ADMIN_ROLES)
+    if not admin_guard.configured:
+        _log.warning("ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild) are refused")
     return [
         GrpcService.of(
             SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer
-        )
+        ),
+        GrpcService.of(
+            ADMIN_SERVICE_NAME,
+            credits_admin_pb2_grpc.add_CreditsAdminServiceServicer_to_server,
+            CreditsAdminServicer(pool, mapper),
+            guard=admin_guard,
+        ),
     ]
 
 

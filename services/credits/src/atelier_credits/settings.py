@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from atelier_runtime.settings import ServiceSettings
 
@@ -11,6 +11,9 @@ class CreditsSettings(ServiceSettings):
     """Shared settings plus the ledger's tuning knobs (defaults suit one 2-core node)."""
 
     service_name: str = "credits"
+    # Verifies the service tokens of admin callers (audit, rebuild). Optional: without it the
+    # ledger serves as usual and every admin call is refused.
+    jwt_secret: SecretStr | None = None
     # Two commit loops: one commits while the other decides. More split the same traffic into
     # smaller batches, and CPU per command, not commit latency, is what limits one process
     # (measured with `atelier bench credits`).

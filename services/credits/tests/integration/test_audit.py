@@ -1,17 +1,14 @@
-"""`atelier credits audit` over a real credits database: clean logs pass, damage is reported."""
+"""The audit over a real credits database: clean logs pass, damage is reported."""
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import json
 from collections.abc import AsyncIterator
 
 import pytest
 from services.credits.tests.integration.projection_support import Activity, migrated_pool
 
-from atelier_cli.credits_audit import run_audit
-from atelier_credits.adapters.audit_reader import audit_database
+from atelier_credits.adapters.audit_reader import AuditProgress, audit_database
 from atelier_credits.adapters.log_rows import EVENT_COLUMNS, domain_event
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.statement_projector import StatementProjector
@@ -34,29 +31,18 @@ async def audited(pool: DbPool, account_id: str | None = None) -> AuditReport:
         return await audit_database(conn, event_mapper(), account_id=account_id)
 
 
-async def cli_audit(database_url: str, account: str | None, as_json: bool) -> int:
-    # run_audit owns its event loop, as the `atelier` command does.
-    return await asyncio.to_thread(run_audit, database_url, account, as_json)
-
-
 def violated(report: AuditReport) -> set[tuple[str, str]]:
     return {(v.account, v.rule) for v in report.violations}
 
 
-async def test_an_untouched_ledger_passes_the_audit(
-    pool: DbPool, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_an_untouched_ledger_passes_the_audit(pool: DbPool) -> None:
     report = await audited(pool)
 
     assert report.ok
     assert report.accounts == 4
-    assert await cli_audit(database_url, None, False) == 0
-    assert "OK" in capsys.readouterr().out
 
 
-async def test_a_corrupted_balance_row_fails_the_audit(
-    pool: DbPool, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_a_corrupted_balance_row_fails_the_audit(pool: DbPool) -> None:
     async with pool.acquire() as conn:
         await conn.execute(
             "UPDATE account_balances SET available = available + 1 WHERE account_id = 'acct-21-2'"
@@ -65,15 +51,9 @@ async def test_a_corrupted_balance_row_fails_the_audit(
     report = await audited(pool)
 
     assert violated(report) == {("acct-21-2", "balance_projection")}
-    assert await cli_audit(database_url, None, True) == 1
-    output = json.loads(capsys.readouterr().out)
-    assert output["ok"] is False
-    assert output["violations"] == [dataclasses.asdict(v) for v in report.violations]
 
 
-async def test_a_corrupted_statement_line_fails_the_audit(
-    pool: DbPool, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+async def test_a_corrupted_statement_line_fails_the_audit(pool: DbPool) -> None:
     async with pool.acquire() as conn:
         await conn.execute(
             """
@@ -88,8 +68,6 @@ async def test_a_corrupted_statement_line_fails_the_audit(
 
     assert violated(report) == {("acct-21-1", "statement_projection")}
     assert "available_after" in report.violations[0].detail
-    assert await cli_audit(database_url, None, False) == 1
-    assert "FAILED: 1 violations" in capsys.readouterr().out
 
 
 async def test_deleted_and_stray_lines_fail_the_audit(pool: DbPool) -> None:
@@ -160,15 +138,11 @@ async def test_an_audit_of_one_account_reads_only_that_account(pool: DbPool) -> 
 
 
 async def test_progress_reaches_the_whole_log(pool: DbPool) -> None:
-    seen: list[tuple[int, int]] = []
+    seen: list[AuditProgress] = []
     async with pool.acquire() as conn:
         total: int = await conn.fetchval("SELECT count(*) FROM credits_events")
-        await audit_database(conn, event_mapper(), on_progress=lambda *p: seen.append(p))
+        await audit_database(conn, event_mapper(), on_progress=seen.append)
 
-    assert seen[-1] == (total, total)
-    assert [done for done, _ in seen] == sorted(done for done, _ in seen)
-
-
-async def test_an_unreachable_database_exits_two(capsys: pytest.CaptureFixture[str]) -> None:
-    assert await cli_audit("postgresql://nobody@127.0.0.1:1/atelier_credits", None, False) == 2
-    assert "cannot read the credits database" in capsys.readouterr().err
+    assert seen[-1] == AuditProgress(accounts=4, events=total, events_total=total)
+    assert [p.events for p in seen] == sorted(p.events for p in seen)
+    assert [p.accounts for p in seen] == list(range(1, 5))

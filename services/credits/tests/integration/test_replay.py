@@ -15,10 +15,9 @@ from services.credits.tests.integration.projection_support import (
     rows,
 )
 
-from atelier_cli.replay_command import run_replay
 from atelier_credits.adapters.audit_reader import audit_database
 from atelier_credits.adapters.memory_store import event_mapper
-from atelier_credits.adapters.replay import RebuildSummary, rebuild_projections
+from atelier_credits.adapters.replay import RebuildProgress, RebuildSummary, rebuild_projections
 from atelier_credits.adapters.statement_projector import StatementProjector
 from atelier_runtime.db import DbPool
 
@@ -110,30 +109,20 @@ async def test_a_rebuild_gives_up_rather_than_queue_ledger_writes_behind_a_reade
             await rebuild_projections(pool, event_mapper(), lock_timeout_ms=50)
 
 
+async def test_a_rebuild_reports_progress_through_both_passes_over_the_log(pool: DbPool) -> None:
+    await live_projections(pool, seed=19)
+    seen: list[RebuildProgress] = []
+
+    summary = await rebuild_projections(pool, event_mapper(), batch_size=3, on_progress=seen.append)
+
+    total = summary.events
+    assert seen[-1] == RebuildProgress(summary.accounts, total, total, total)
+    replayed = [p.events_replayed for p in seen]
+    projected = [p.events_projected for p in seen]
+    assert (replayed, projected) == (sorted(replayed), sorted(projected))
+    assert len(seen) > 2
+
+
 async def test_a_rebuild_of_an_empty_log_empties_the_projections(pool: DbPool) -> None:
     assert await rebuild_projections(pool, event_mapper()) == RebuildSummary(0, 0, 0)
     assert await balance_rows(pool) == []
-
-
-async def test_atelier_replay_rebuilds_and_exits_zero(
-    pool: DbPool, database_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
-    await live_projections(pool, seed=15)
-    lines = await line_rows(pool)
-    async with pool.acquire() as conn:
-        await conn.execute("DELETE FROM statement_lines")
-
-    exit_code = await asyncio.to_thread(run_replay, database_url)
-
-    assert exit_code == 0
-    assert await line_rows(pool) == lines
-    assert f"{len(lines)} statement lines" in capsys.readouterr().out
-
-
-async def test_atelier_replay_exits_one_when_the_database_is_unreachable(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = "postgresql://nobody@127.0.0.1:1/atelier_credits"
-
-    assert await asyncio.to_thread(run_replay, url) == 1
-    assert "cannot rebuild" in capsys.readouterr().err

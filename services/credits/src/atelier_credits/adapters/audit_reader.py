@@ -8,6 +8,7 @@ balance row and statement lines arrive together, without loading the whole log.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
@@ -23,7 +24,17 @@ from atelier_credits.application.audit import AccountLog, Auditor, AuditReport, 
 from atelier_credits.domain import CreditAccount
 from atelier_runtime.db import DbConnection
 
-Progress = Callable[[int, int], None]
+
+@dataclass(frozen=True, slots=True)
+class AuditProgress:
+    """How far an audit has read: accounts and events so far, of `events_total`."""
+
+    accounts: int
+    events: int
+    events_total: int
+
+
+Progress = Callable[[AuditProgress], None]
 
 _PREFETCH = 1000
 _COUNT = "SELECT count(*) FROM credits_events WHERE $1::uuid IS NULL OR originator_id = $1"
@@ -83,7 +94,8 @@ async def audit_database(
                 )
             )
             if on_progress is not None:
-                on_progress(auditor.report.events, total)
+                report = auditor.report
+                on_progress(AuditProgress(report.accounts, report.events, total))
         for row in await conn.fetch(_UNMATCHED_LINES, account_id):
             auditor.unmatched_lines(row["account_id"], row["lines"])
     return auditor.report

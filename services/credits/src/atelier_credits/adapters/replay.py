@@ -7,6 +7,7 @@ they then write their newer rows over the rebuilt ones. Readers never see a half
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -26,6 +27,19 @@ _STREAMS = f"SELECT {EVENT_COLUMNS} FROM credits_events ORDER BY originator_id, 
 
 
 @dataclass(frozen=True, slots=True)
+class RebuildProgress:
+    """How far a rebuild has read the log: once to replay balances, once to project lines."""
+
+    accounts_replayed: int
+    events_replayed: int
+    events_projected: int
+    events_total: int
+
+
+Progress = Callable[[RebuildProgress], None]
+
+
+@dataclass(frozen=True, slots=True)
 class RebuildSummary:
     """What a rebuild read and wrote."""
 
@@ -35,7 +49,12 @@ class RebuildSummary:
 
 
 async def rebuild_projections(
-    pool: DbPool, mapper: Mapper[UUID], *, batch_size: int = 500, lock_timeout_ms: int = 10_000
+    pool: DbPool,
+    mapper: Mapper[UUID],
+    *,
+    batch_size: int = 500,
+    lock_timeout_ms: int = 10_000,
+    on_progress: Progress | None = None,
 ) -> RebuildSummary:
     """Empties both projections and rebuilds them from the log, atomically.
 
@@ -48,16 +67,31 @@ async def rebuild_projections(
         await conn.execute(f"SET LOCAL lock_timeout = '{int(lock_timeout_ms)}ms'")
         await conn.execute("TRUNCATE statement_lines, account_balances")
         await store_position(conn, PROJECTION, RelayCursor())
-        accounts, events = await _rebuild_balances(conn, mapper, batch_size)
+        total: int = await conn.fetchval("SELECT count(*) FROM credits_events")
+        report = _reporter(on_progress, total)
+        accounts, events = await _rebuild_balances(conn, mapper, batch_size, report)
         # Lines come after the balances: the projector finds each event's account through them.
-        while await project_batch(conn, mapper, batch_size) > 0:
-            pass
+        projected = 0
+        while (count := await project_batch(conn, mapper, batch_size)) > 0:
+            projected += count
+            report(accounts, events, projected)
         lines: int = await conn.fetchval("SELECT count(*) FROM statement_lines")
     return RebuildSummary(accounts=accounts, events=events, lines=lines)
 
 
+def _reporter(on_progress: Progress | None, total: int) -> Callable[[int, int, int], None]:
+    def report(accounts: int, events: int, projected: int) -> None:
+        if on_progress is not None:
+            on_progress(RebuildProgress(accounts, events, projected, total))
+
+    return report
+
+
 async def _rebuild_balances(
-    conn: DbConnection, mapper: Mapper[UUID], batch_size: int
+    conn: DbConnection,
+    mapper: Mapper[UUID],
+    batch_size: int,
+    report: Callable[[int, int, int], None],
 ) -> tuple[int, int]:
     """Replays every stream, one at a time from a server-side cursor; returns (accounts, events)."""
     streams = KeyedRows(conn.cursor(_STREAMS, prefetch=batch_size).__aiter__(), "originator_id")
@@ -73,6 +107,8 @@ async def _rebuild_balances(
         if len(pending) >= batch_size:
             await upsert_balances(conn, pending)
             pending.clear()
+            report(accounts, events, 0)
     if pending:
         await upsert_balances(conn, pending)
+    report(accounts, events, 0)
     return accounts, events
