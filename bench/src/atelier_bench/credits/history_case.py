@@ -15,7 +15,12 @@ from dataclasses import dataclass
 import asyncpg
 import psutil
 
-from atelier_bench.credits.ledger_calls import CREDITS_PER_CYCLE, consumed_total, grant_each, one_cycle
+from atelier_bench.credits.ledger_calls import (
+    CREDITS_PER_CYCLE,
+    consumed_total,
+    grant_each,
+    one_cycle,
+)
 from atelier_bench.credits.servers import Contender
 from atelier_credits.domain import CreditAccount
 

@@ -5,6 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from atelier_bench.credits.history_case import (
+    TARGET_LATE_VS_EARLY,
+    TARGET_SNAPSHOT_BYTES,
+    HistoryResult,
+)
 from atelier_bench.credits.stats import SideSummary, ratio
 
 SIDES = ("ours", "baseline")
@@ -19,6 +24,8 @@ class Parameters:
     accounts: int
     rounds: int
     warmup_s: float
+    cases: tuple[str, ...] = ("hot", "spread")
+    history_cycles: int = 100_000
 
 
 @dataclass(frozen=True)
@@ -86,10 +93,12 @@ class BenchReport:
     postgres: Mapping[str, str]
     cases: tuple[CaseResult, ...]
     wall_time_s: float
+    history: HistoryResult | None = None
 
     @property
     def sound(self) -> bool:
-        return all(case.sound for case in self.cases)
+        history_sound = self.history is None or self.history.sound
+        return all(case.sound for case in self.cases) and history_sound
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -104,7 +113,10 @@ class BenchReport:
             },
             "host": dict(self.host),
             "postgres": dict(self.postgres),
-            "cases": [case.to_json() for case in self.cases],
+            "cases": [
+                *(case.to_json() for case in self.cases),
+                *([self.history.to_json()] if self.history is not None else []),
+            ],
             "sound": self.sound,
             "wall_time_s": round(self.wall_time_s, 1),
         }
@@ -118,10 +130,13 @@ def render_table(report: BenchReport) -> str:
         f"rounds, {report.host.get('cpus', '?')} CPUs, PostgreSQL "
         f"{report.postgres.get('server_version', '?')} fsync={report.postgres.get('fsync', '?')} "
         f"synchronous_commit={report.postgres.get('synchronous_commit', '?')}",
-        "",
-        "| case | side | cycles | ops/s | p50 ms | p99 ms | errors | ours/baseline |",
-        "|---|---|---:|---:|---:|---:|---:|---|",
     ]
+    if report.cases:
+        lines += [
+            "",
+            "| case | side | cycles | ops/s | p50 ms | p99 ms | errors | ours/baseline |",
+            "|---|---|---:|---:|---:|---:|---:|---|",
+        ]
     for case in report.cases:
         label = case.name if case.accounts == 1 else f"{case.name} ({case.accounts:,} accounts)"
         for side in SIDES:
@@ -131,10 +146,28 @@ def render_table(report: BenchReport) -> str:
                 f"| {label} | {side} | {s.cycles} | {s.ops_per_s:.0f} | {s.p50_ms:.2f} | "
                 f"{s.p99_ms:.2f} | {s.errors} | {verdict} |"
             )
+    if report.history is not None:
+        lines += ["", *_history_lines(report.history)]
     lines += ["", f"total wall time {report.wall_time_s:.1f} s"]
     if not report.sound:
         lines.append("NOT SOUND: a side failed calls or its ledger disagrees with the cycles run")
     return "\n".join(lines)
+
+
+def _history_lines(history: HistoryResult) -> list[str]:
+    flat = "met" if history.late_vs_early >= TARGET_LATE_VS_EARLY else "missed"
+    small = "met" if history.snapshot_bytes < TARGET_SNAPSHOT_BYTES else "missed"
+    mib = 1024 * 1024
+    return [
+        f"history: {history.cycles:,} cycles on one account (ours only), {history.errors} errors",
+        "",
+        "| first 10% ops/s | last 10% ops/s | late_vs_early | snapshot bytes | RSS start → end MiB |",
+        "|---:|---:|---|---|---:|",
+        f"| {history.early_ops_per_s:.0f} | {history.late_ops_per_s:.0f} | "
+        f"{history.late_vs_early:.2f} (target ≥ {TARGET_LATE_VS_EARLY:g}: {flat}) | "
+        f"{history.snapshot_bytes:,} (target < {TARGET_SNAPSHOT_BYTES:,}: {small}) | "
+        f"{history.rss_start_bytes / mib:.0f} → {history.rss_end_bytes / mib:.0f} |",
+    ]
 
 
 def _verdict(case: CaseResult) -> str:

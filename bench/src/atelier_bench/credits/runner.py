@@ -15,6 +15,7 @@ import asyncpg
 from nats.js.errors import NotFoundError
 
 from atelier_bench.credits.case_run import Case, CaseRun, Say
+from atelier_bench.credits.history_case import run_history
 from atelier_bench.credits.report import BenchReport, Parameters
 from atelier_bench.credits.servers import ContenderSpec, Infrastructure, contenders, infrastructure
 from atelier_runtime.bus import connect
@@ -58,13 +59,26 @@ async def _run(parameters: Parameters, say: Say) -> BenchReport:
                         case, running, parameters, run_id=run_id, quiet_roots=quiet_roots, say=say
                     ).run()
                     for case in cases_for(parameters.accounts)
+                    if case.name in parameters.cases
                 ]
+                history = None
+                if "history" in parameters.cases:
+                    say(f"history: {parameters.history_cycles:,} cycles on one account")
+                    history = await run_history(
+                        running[0],
+                        infra.database_url_for(specs[0].database),
+                        cycles=parameters.history_cycles,
+                        clients=parameters.clients,
+                        run_id=run_id,
+                    )
         finally:
             await _clean_up_given_servers(
                 infra, [spec.database for spec in specs], f"bench{run_id}"
             )
     host = {"cpus": str(os.cpu_count()), "python": platform.python_version()}
-    return BenchReport(parameters, host, postgres, tuple(results), time.monotonic() - started)
+    return BenchReport(
+        parameters, host, postgres, tuple(results), time.monotonic() - started, history
+    )
 
 
 async def _postgres_settings(database_url: str) -> dict[str, str]:

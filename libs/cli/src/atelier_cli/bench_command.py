@@ -8,6 +8,8 @@ import sys
 
 EXIT_OK = 0
 EXIT_UNSOUND = 1
+CASES = ("hot", "spread", "history")
+DEFAULT_CASES = ("hot", "spread")
 
 
 def _positive_int(text: str) -> int:
@@ -41,6 +43,8 @@ def bench_credits(args: argparse.Namespace) -> int:
         accounts=args.accounts,
         rounds=args.rounds,
         warmup_s=args.warmup,
+        cases=tuple(dict.fromkeys(args.case or DEFAULT_CASES)),
+        history_cycles=args.history_cycles,
     )
     report = run_credits_bench(parameters, _progress)
     print(json.dumps(report.to_json(), indent=2) if args.json else render_table(report))
@@ -78,6 +82,19 @@ def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
         type=_positive_seconds,
         default=2.0,
         help="unmeasured seconds per side per case (2)",
+    )
+    credits.add_argument(
+        "--case",
+        action="append",
+        choices=CASES,
+        help="run this case (repeatable; default hot and spread). history: many cycles on one "
+        "account, reporting late_vs_early, snapshot_bytes and RSS",
+    )
+    credits.add_argument(
+        "--history-cycles",
+        type=_positive_int,
+        default=100_000,
+        help="cycles of the history case (100000)",
     )
     credits.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     credits.set_defaults(handler=bench_credits)

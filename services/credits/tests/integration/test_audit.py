@@ -146,3 +146,14 @@ async def test_progress_reaches_the_whole_log(pool: DbPool) -> None:
     assert seen[-1] == AuditProgress(accounts=4, events=total, events_total=total)
     assert [p.events for p in seen] == sorted(p.events for p in seen)
     assert [p.accounts for p in seen] == list(range(1, 5))
+
+
+async def test_a_projection_that_stopped_while_events_wait_fails_the_audit(pool: DbPool) -> None:
+    await Activity(pool, seed=23, accounts=1).run(5)
+    async with pool.acquire() as conn:
+        await conn.execute("UPDATE credits_events SET recorded_at = now() - interval '10 minutes'")
+
+    report = await audited(pool)
+
+    assert violated(report) == {("*", "projection_advances")}
+    assert "wait for the statement projection" in report.violations[0].detail

@@ -57,6 +57,13 @@ FROM statement_lines l JOIN account_balances b ON b.account_id = l.account_id
 WHERE $1::uuid IS NULL OR b.aggregate_id = $1
 ORDER BY b.aggregate_id, l.version
 """
+# Events the statement projector has not reached, and how long ago the oldest was committed.
+_WAITING = """
+SELECT count(*) AS waiting, extract(epoch FROM clock_timestamp() - min(e.recorded_at)) AS oldest_s
+FROM credits_events e LEFT JOIN projection_positions p ON p.projection = $2
+WHERE ($1::uuid IS NULL OR e.originator_id = $1)
+    AND (p.tx_id IS NULL OR (e.tx_id, e.notification_id) > (p.tx_id, p.notification_id))
+"""
 _UNMATCHED_LINES = """
 SELECT l.account_id, count(*) AS lines FROM statement_lines l
 WHERE NOT EXISTS (SELECT 1 FROM account_balances b WHERE b.account_id = l.account_id)
@@ -98,6 +105,9 @@ async def audit_database(
                 on_progress(AuditProgress(report.accounts, report.events, total))
         for row in await conn.fetch(_UNMATCHED_LINES, account_id):
             auditor.unmatched_lines(row["account_id"], row["lines"])
+        waiting = await conn.fetchrow(_WAITING, aggregate_id, PROJECTION)
+        if waiting is not None and waiting["waiting"]:
+            auditor.projection_waiting(waiting["waiting"], float(waiting["oldest_s"] or 0))
     return auditor.report
 
 

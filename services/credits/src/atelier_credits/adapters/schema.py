@@ -77,7 +77,9 @@ MIGRATIONS = (
         body bytea NOT NULL,
         PRIMARY KEY (aggregate_id, kind, op_id)
     );
-    ALTER TABLE credits_events ADD COLUMN trace_context text;
+    -- The request's trace context, restored by the relay; when the event was committed.
+    ALTER TABLE credits_events ADD COLUMN trace_context text,
+        ADD COLUMN recorded_at timestamptz NOT NULL DEFAULT now();
     DELETE FROM credits_snapshots;
     {RECEIPTS_BACKFILL}
     """,

@@ -24,6 +24,9 @@ from atelier_credits.application.balance_row import BalanceRow, balance_row
 from atelier_credits.domain import CreditAccount
 from atelier_credits.domain.statement import RunningBalance, StatementLine, statement_line
 
+# The projector polls every fraction of a second: an event waiting a minute means it is stuck.
+PROJECTION_STALL_S = 60.0
+
 
 @dataclass(frozen=True, slots=True)
 class Violation:
@@ -112,6 +115,15 @@ class Auditor:
             return
         self._compare_balance(label, balance_row(replayed.account), log.balance)
         self._compare_lines(label, replayed.expected_lines, log.lines)
+
+    def projection_waiting(self, events: int, oldest_s: float) -> None:
+        """Events the statement projection has not reached; a violation once they wait too long."""
+        if oldest_s > PROJECTION_STALL_S:
+            detail = (
+                f"{events} events wait for the statement projection, the oldest for "
+                f"{oldest_s:.0f} s: the projector has stopped advancing"
+            )
+            self._violate("*", None, Rule.PROJECTION_ADVANCES, detail)
 
     def unmatched_lines(self, account_id: str, count: int) -> None:
         """Statement lines of an account that has no balances row, so cannot be checked."""

@@ -26,6 +26,7 @@ class Rule(enum.StrEnum):
     STATEMENT_MATCHES_REPLAY = "statement_matches_replay"
     BALANCE_PROJECTION = "balance_projection"
     STATEMENT_PROJECTION = "statement_projection"
+    PROJECTION_ADVANCES = "projection_advances"
 
 
 Finding = tuple[Rule, str]
