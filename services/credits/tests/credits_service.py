@@ -34,16 +34,22 @@ def fast_settings(
 
 
 @contextlib.asynccontextmanager
-async def running_credits(
-    settings: CreditsSettings,
-) -> AsyncIterator[credits_pb2_grpc.CreditsServiceAsyncStub]:
-    """Serves until the block ends; yields a stub connected to it."""
+async def serving_credits(settings: CreditsSettings) -> AsyncIterator[str]:
+    """Serves until the block ends; yields the address it listens on."""
     ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
     task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
     try:
         port = await asyncio.wait_for(asyncio.shield(ready), 30)
-        async with channel(f"127.0.0.1:{port}") as ch:
-            yield credits_pb2_grpc.CreditsServiceStub(ch)  # type: ignore[misc]
+        yield f"127.0.0.1:{port}"
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def running_credits(
+    settings: CreditsSettings,
+) -> AsyncIterator[credits_pb2_grpc.CreditsServiceAsyncStub]:
+    """Serves until the block ends; yields a stub connected to it."""
+    async with serving_credits(settings) as address, channel(address) as ch:
+        yield credits_pb2_grpc.CreditsServiceStub(ch)  # type: ignore[misc]

@@ -20,7 +20,8 @@ class Finding:
     problem: str
 
     def case(self) -> str:
-        return f"{self.field} = {self.value} -> {self.code} {self.message}: {self.problem}"
+        status = f"{self.code} {self.message}" if self.message else self.code
+        return f"{self.field} = {self.value} -> {status}: {self.problem}"
 
     def __str__(self) -> str:
         return f"{self.method}  {self.case()}"
@@ -28,6 +29,8 @@ class Finding:
 
 def message_head(message: str) -> str:
     """The start of a status message, control characters escaped, its full length if cut."""
+    if not message:
+        return ""
     if len(message) <= MESSAGE_HEAD:
         return repr(message)
     return f"{message[:MESSAGE_HEAD]!r}... ({len(message):,} chars)"
