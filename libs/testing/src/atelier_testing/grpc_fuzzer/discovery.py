@@ -14,6 +14,8 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 # The server's own plumbing: fuzzing it tests grpcio, not the service.
 PLUMBING = frozenset({"grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection"})
 HEALTH = "grpc.health.v1.Health"
+# Reflection is a handful of small answers; a server that takes longer is not answering.
+DISCOVERY_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class _Reflection:
     """One reflection stream, asked one question at a time."""
 
     def __init__(self, channel: grpc.aio.Channel) -> None:
-        self._call: Any = reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo()
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+        self._call: Any = stub.ServerReflectionInfo(timeout=DISCOVERY_TIMEOUT_S)
 
     async def ask(self, **question: str) -> Any:
         await self._call.write(reflection_pb2.ServerReflectionRequest(**question))
