@@ -95,6 +95,7 @@ async def test_a_hostile_account_id_is_refused_by_every_method(stub: Stub, accou
         Duration(seconds=-5),
         Duration(seconds=0),
         Duration(seconds=1, nanos=-(10**9)),
+        Duration(seconds=1, nanos=-1),
         Duration(seconds=8 * 24 * 3600),
     ],
 )

@@ -4,6 +4,7 @@ names its field, input outside the documented bounds is refused, and the ledger 
 from __future__ import annotations
 
 import itertools
+import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -20,6 +21,7 @@ from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.domain import CreditAccount
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.grpc_client import channel
+from atelier_runtime.service_auth import bearer_metadata, sign_service_token
 from atelier_testing.grpc_fuzzer import Baseline, Case, Trait, assert_no_findings, fuzz_service
 from atelier_testing.polling import eventually
 
@@ -173,7 +175,10 @@ async def _within(reached: Callable[[int], Awaitable[bool]], version: int) -> bo
 async def test_hostile_input_is_refused_cleanly_and_the_ledger_stays_sound(
     database_url: str, nats_url: str, bus_prefix: str
 ) -> None:
-    settings = fast_settings(database_url, nats_url, bus_prefix)
+    secret = secrets.token_hex(32)
+    settings = fast_settings(database_url, nats_url, bus_prefix, jwt_secret=secret)
+    # The admin methods are fuzzed past their guard, as an operator would call them.
+    operator = sign_service_token(secret, role="operator", subject="fuzzer")
     async with serving_credits(settings) as address, channel(address) as opened:
         stub: Stub = credits_pb2_grpc.CreditsServiceStub(opened)  # type: ignore[assignment]
         await stub.Grant(
@@ -187,6 +192,7 @@ async def test_hostile_input_is_refused_cleanly_and_the_ledger_stays_sound(
             baselines=baselines.by_method(),
             must_refuse=outside_the_documented_bounds,
             invariant=LedgerChecks(database_url, nats_url, bus_prefix, stub, baselines),
+            metadata=bearer_metadata(operator),
         )
 
     assert_no_findings(report)

@@ -27,18 +27,22 @@ def _raw(data: bytes) -> bytes:
 
 
 async def invoke(
-    channel: grpc.aio.Channel, method: Method, payload: bytes, deadline_s: float
+    channel: grpc.aio.Channel,
+    method: Method,
+    payload: bytes,
+    deadline_s: float,
+    metadata: tuple[tuple[str, str], ...] = (),
 ) -> Outcome:
     """Sends `payload` as the request; a stream is read to its end, since errors come last."""
     path = f"/{method.full_name}"
     try:
         if method.server_streaming:
             stream = channel.unary_stream(path, request_serializer=_raw, response_deserializer=_raw)
-            async for _ in stream(payload, timeout=deadline_s):
+            async for _ in stream(payload, timeout=deadline_s, metadata=metadata):
                 pass
         else:
             unary = channel.unary_unary(path, request_serializer=_raw, response_deserializer=_raw)
-            await unary(payload, timeout=deadline_s)
+            await unary(payload, timeout=deadline_s, metadata=metadata)
     except grpc.aio.AioRpcError as error:
         return Outcome(error.code(), error.details() or "", error)
     return OK

@@ -33,3 +33,5 @@ class FuzzSettings:
     seed: int
     max_request_bytes: int
     must_refuse: Callable[[Case], bool] | None
+    # Sent with every call, e.g. a credential, so guarded methods are fuzzed past their guard.
+    metadata: tuple[tuple[str, str], ...] = ()

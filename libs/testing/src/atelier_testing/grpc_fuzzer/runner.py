@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 
 import grpc
 import grpc.aio
@@ -50,7 +50,9 @@ class _Run:
         payload = await self._payload(method, plan)
         if payload is None:
             return True
-        outcome = await invoke(self._channel, method, payload, self._settings.deadline_s)
+        outcome = await invoke(
+            self._channel, method, payload, self._settings.deadline_s, self._settings.metadata
+        )
         self.report.cases += 1
         case = Case(method.full_name, plan.path, plan.hostile.label, plan.hostile.trait)
         found = problems(outcome, must_refuse=self._must_refuse(case))
@@ -110,7 +112,11 @@ class _Run:
                 continue
             request = await self._baseline(method)
             outcome = await invoke(
-                self._channel, method, request.SerializeToString(), self._settings.deadline_s
+                self._channel,
+                method,
+                request.SerializeToString(),
+                self._settings.deadline_s,
+                self._settings.metadata,
             )
             if outcome.code is not _OK:
                 case = Case(
@@ -156,6 +162,7 @@ async def fuzz_service(
     invariant: Callable[[], Awaitable[None]] | None = None,
     skip_services: Collection[str] = PLUMBING,
     methods: Collection[str] | None = None,
+    metadata: Sequence[tuple[str, str]] = (),
 ) -> FuzzReport:
     """Sends hostile variants of every request of every service at `address` ("host:port").
 
@@ -163,10 +170,10 @@ async def fuzz_service(
     factory called once per case so each case can carry fresh ids; other methods start from a
     default request. `must_refuse` names cases the service must refuse with INVALID_ARGUMENT;
     `invariant` runs last and any exception it raises becomes a finding. `methods` limits the
-    run to those full method names.
+    run to those full method names. `metadata` goes with every call (e.g. a credential).
     """
     given = {name.lstrip("/"): baseline for name, baseline in (baselines or {}).items()}
-    settings = FuzzSettings(deadline_s, seed, max_request_bytes, must_refuse)
+    settings = FuzzSettings(deadline_s, seed, max_request_bytes, must_refuse, tuple(metadata))
     async with grpc.aio.insecure_channel(address) as channel:
         discovered = await discover(channel, skip=skip_services)
         _check_known(given, discovered.methods)

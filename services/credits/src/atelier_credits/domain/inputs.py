@@ -112,7 +112,9 @@ def positive_ttl(field: str, value: object, *, longest: timedelta) -> timedelta:
 def seconds_and_nanos(field: str, seconds: int, nanos: int, *, longest: timedelta) -> timedelta:
     """A protobuf Duration's parts as a ttl, refused (never overflowing) when out of range."""
     limit = math.ceil(longest.total_seconds())
-    if not (-limit <= seconds <= limit and -999_999_999 <= nanos <= 999_999_999):
+    # A valid Duration's nanos carry the sign of its seconds.
+    signs_agree = seconds == 0 or nanos == 0 or (seconds > 0) == (nanos > 0)
+    if not (-limit <= seconds <= limit and -999_999_999 <= nanos <= 999_999_999 and signs_agree):
         raise InvalidValue(
             field,
             f"must be a duration in (0, {longest}], got {shown(seconds)} s {shown(nanos)} ns",
