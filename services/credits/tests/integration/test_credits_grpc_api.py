@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -224,3 +225,33 @@ async def test_a_freeze_left_past_its_ttl_is_rolled_back_as_expired_by_the_sweep
     resolved = credits_pb2.FreezeAlreadyResolved()
     assert error_details(error)[1][0].Unpack(resolved)
     assert resolved.reason == "expired"
+
+
+async def test_a_published_event_carries_the_trace_of_the_request_that_recorded_it(
+    stub: Stub, nats_url: str, bus_prefix: str
+) -> None:
+    account, trace_id = random_id("acct"), secrets.token_hex(16)
+    caller = (("traceparent", f"00-{trace_id}-{secrets.token_hex(8)}-01"),)
+    await stub.Grant(
+        credits_pb2.GrantRequest(account_id=account, grant_id="g1", amount=5, reference="in_1"),
+        metadata=caller,
+    )
+    names = BusNames(bus_prefix)
+    client = await nats.connect(nats_url)
+    try:
+        js = client.jetstream()
+
+        async def two_messages() -> bool:
+            return (await js.stream_info(names.stream("credits"))).state.messages >= 2
+
+        await eventually(two_messages, what="the opened and granted events")
+        granted = await js.get_msg(names.stream("credits"), seq=2)
+    finally:
+        await client.close()
+
+    assert granted.headers is not None
+    assert granted.headers["traceparent"].split("-")[1] == trace_id
+    payload = events_pb2.CreditsGranted()
+    assert granted.data is not None
+    assert envelope_pb2.Envelope.FromString(granted.data).payload.Unpack(payload)
+    assert payload.reference == "in_1"
