@@ -20,6 +20,7 @@ from atelier_runtime.db import DbConnection, DbPool, apply_migrations, create_po
 from atelier_runtime.outbox import add_to_outbox, install_outbox, prune_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import tx_ordered_batch_query
+from atelier_testing.infrastructure import Servers
 from atelier_testing.polling import eventually
 
 
@@ -142,6 +143,29 @@ async def test_events_of_an_open_older_transaction_are_waited_for_not_skipped(
     assert await published_ids(js, names.stream("demo")) == ["older-1", "older-2", "newer-1"]
     await older.close()
     await newer.close()
+
+
+async def test_a_long_transaction_in_another_database_does_not_hold_the_relay_back(
+    servers: Servers,
+    pool: DbPool,
+    js: JetStreamContext,
+    names: BusNames,
+    relays: Callable[[], OutboxRelay],
+) -> None:
+    relay = relays()
+    neighbour = await asyncpg.connect(servers.postgres_admin_url)
+    long_running = neighbour.transaction()
+    await long_running.start()
+    # Holding a transaction id, as a writer in the neighbouring database would.
+    await neighbour.fetchval("SELECT pg_current_xact_id()")
+    try:
+        await add_committed(pool, names, "after-the-neighbour-began")
+
+        assert await relay.relay_once() == 1
+    finally:
+        await long_running.rollback()
+        await neighbour.close()
+    assert await published_ids(js, names.stream("demo")) == ["after-the-neighbour-began"]
 
 
 async def test_a_second_relay_waits_while_the_first_holds_the_lock_and_takes_over_after_it(
