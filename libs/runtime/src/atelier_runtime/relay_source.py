@@ -54,6 +54,12 @@ class RelaySource(Protocol):
     @property
     def batch_query(self) -> str: ...
 
+    @property
+    def lag_query(self) -> str | None:
+        """Takes `$1` tx_id and `$2` position (the cursor); returns `waiting` (rows after it)
+        and `oldest_s` (age of the oldest of them), or None when the source cannot say."""
+        ...
+
     def to_message(self, row: asyncpg.Record) -> OutgoingMessage: ...
 
 
@@ -91,6 +97,24 @@ def tx_ordered_batch_query(
           AND {tx_id} < {WATERMARK}
         ORDER BY {tx_id}, {position}
         LIMIT $3
+    """
+
+
+# Counting stops here: past it the number only says "far behind", and counting costs.
+LAG_COUNT_LIMIT = 100_000
+
+
+def tx_ordered_lag_query(
+    table: str, created_at: str, *, tx_id: str = "tx_id", position: str = "position"
+) -> str:
+    """How far behind a relay at the cursor is: rows after it (counted up to a limit) and the
+    age of the oldest."""
+    return f"""
+        SELECT count(*) AS waiting,
+               extract(epoch FROM clock_timestamp() - min(created)) AS oldest_s
+        FROM (SELECT {created_at} AS created FROM {table}
+              WHERE ({tx_id}, {position}) > ($1::xid8, $2::bigint)
+              LIMIT {LAG_COUNT_LIMIT}) AS waiting
     """
 
 

@@ -28,5 +28,10 @@ async def open_bus(
     client = await connect(settings.nats_url, settings.service_name)
     scope.resources.push_async_callback(client.drain)
     if stream_of is not None:
-        await ensure_stream(client.jetstream(), BusNames(settings.nats_prefix), stream_of)
+        await ensure_stream(
+            client.jetstream(),
+            BusNames(settings.nats_prefix),
+            stream_of,
+            replicas=settings.nats_replicas,
+        )
     return client

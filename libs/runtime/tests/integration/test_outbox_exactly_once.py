@@ -57,7 +57,7 @@ async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
 
 @pytest.fixture
 async def start_relay(
-    database_url: str, nats_url: str, tmp_path: Path
+    database_url: str, nats_url: str, names: BusNames, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[Process]]]:
     started: list[Process] = []
 
@@ -68,6 +68,7 @@ async def start_relay(
                 str(RELAY_SCRIPT),
                 database_url,
                 nats_url,
+                names.stream("demo"),
                 *options,
                 stdout=log,
                 stderr=log,

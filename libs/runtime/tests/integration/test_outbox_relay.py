@@ -49,13 +49,19 @@ async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
 
 @pytest.fixture
 async def relays(
-    database_url: str, js: JetStreamContext
+    database_url: str, js: JetStreamContext, names: BusNames
 ) -> AsyncIterator[Callable[[], OutboxRelay]]:
     made: list[OutboxRelay] = []
 
     def make() -> OutboxRelay:
         made.append(
-            OutboxRelay(database_url, Publisher(js), poll_interval=30, lock_retry_interval=0.05)
+            OutboxRelay(
+                database_url,
+                Publisher(js),
+                stream=names.stream("demo"),
+                poll_interval=30,
+                lock_retry_interval=0.05,
+            )
         )
         return made[-1]
 
@@ -288,6 +294,7 @@ class StoredEventsSource:
     batch_query: str = tx_ordered_batch_query(
         "stored_events", "originator_id, originator_version, state", position="notification_id"
     )
+    lag_query: str | None = None
 
     def to_message(self, row: asyncpg.Record) -> OutgoingMessage:
         return OutgoingMessage(
@@ -309,7 +316,9 @@ async def test_the_relay_publishes_from_an_event_store_table_as_well(
     )
     source = StoredEventsSource(names.subject("demo", "granted"))
 
-    async with OutboxRelay(database_url, Publisher(js), source) as relay:
+    async with OutboxRelay(
+        database_url, Publisher(js), source, stream=names.stream("demo")
+    ) as relay:
         assert await relay.relay_once() == 2
 
     assert await published_ids(js, names.stream("demo")) == [f"{account}:1", f"{account}:2"]

@@ -32,6 +32,7 @@ from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import apply_migrations
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox_relay import OutboxRelay
+from atelier_runtime.relay_metrics import observe_relay_lag
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
 from atelier_runtime.service_auth import ADMIN_ROLES, ServiceTokenGuard
@@ -86,9 +87,12 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
         settings.database_url,
         Publisher(bus.jetstream()),
         CreditsLogSource(mapper, BusNames(settings.nats_prefix)),
+        stream=BusNames(settings.nats_prefix).stream("credits"),
         poll_interval=settings.credits_relay_poll_s,
     )
     scope.spawn(relay.run(), name="credits-relay")
+    observe_relay_lag(relay)
+    scope.add_readiness_check(lambda: relay.problem(settings.relay_stuck_after_s))
     projector = StatementProjector(pool, mapper)
     observe_projection_lag(projector)
     scope.spawn(
