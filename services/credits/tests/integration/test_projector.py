@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
@@ -14,7 +13,6 @@ from services.credits.tests.integration.projection_support import (
     Activity,
     expected_lines,
     line_rows,
-    migrated_pool,
     stored_lines,
 )
 
@@ -31,12 +29,6 @@ from atelier_runtime.db import DbConnection, DbPool
 from atelier_runtime.relay_source import RelayCursor
 
 DEADLINE = 20.0
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    async with migrated_pool(database_url) as migrated:
-        yield migrated
 
 
 def projector(pool: DbPool, batch_size: int = 7) -> StatementProjector:
