@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import boto3
@@ -27,14 +25,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
-    # Not under pytest's temporary root: pytest keeps only its three newest session folders
-    # there, so a second test session starting on the same machine (another worktree, a
-    # developer's run beside CI) deleted the data directory of this one's PostgreSQL mid-run.
-    with (
-        tempfile.TemporaryDirectory(prefix="atelier-test-servers-") as work,
-        session_servers(Path(work)) as running,
-    ):
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with session_servers(tmp_path_factory.mktemp("servers")) as running:
         yield running
 
 
