@@ -14,7 +14,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Self
 
@@ -22,6 +21,7 @@ import asyncpg
 
 from atelier_runtime.bus import OutgoingMessage, Publisher
 from atelier_runtime.db import DbConnection, apply_migrations
+from atelier_runtime.lag_gauges import Lag
 from atelier_runtime.outbox import OutboxTableSource
 from atelier_runtime.relay_source import (
     RELAY_CURSOR_COMPONENT,
@@ -40,14 +40,6 @@ POSITION_HEADER = "Atelier-Relay-Position"
 Park = Callable[[DbConnection, OutgoingMessage, str], Awaitable[None]]
 
 _log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class RelayLag:
-    """How far a relay is behind its table."""
-
-    events: int
-    seconds: float
 
 
 class OutboxRelay:
@@ -80,7 +72,7 @@ class OutboxRelay:
         self._after: str | None = None  # the stream's last message id, as this relay knows it
         self._failing_since: float | None = None
         self._last_error = ""
-        self.lag: RelayLag | None = None  # as last measured by `measure_lag`
+        self.lag: Lag | None = None  # as last measured by `measure_lag`
         self._lag_interval = lag_interval
         self._lag_measured_at = float("-inf")
         self._batch_size = batch_size
@@ -128,7 +120,7 @@ class OutboxRelay:
     def source_name(self) -> str:
         return self._source.name
 
-    async def measure_lag(self) -> RelayLag | None:
+    async def measure_lag(self) -> Lag | None:
         """Rows committed but not yet published, and the age of the oldest (while holding the
         lock; a standby relay measures nothing)."""
         query = self._source.lag_query
@@ -136,7 +128,7 @@ class OutboxRelay:
             return None
         row = await self._conn.fetchrow(query, self._cursor.tx_id, self._cursor.position)
         if row is not None:
-            self.lag = RelayLag(int(row["waiting"]), float(row["oldest_s"] or 0.0))
+            self.lag = Lag(int(row["waiting"]), float(row["oldest_s"] or 0.0))
         return self.lag
 
     def problem(self, stuck_after_s: float) -> str | None:
