@@ -1,4 +1,5 @@
-"""A consumer whose handler fails its first N calls, on a demo stream, for the dead-letter tests."""
+"""A consumer whose handler fails its first N calls, on a demo stream, and the DeadLetterService
+over it: what the dead-letter tests share."""
 
 from __future__ import annotations
 
@@ -10,11 +11,22 @@ from dataclasses import dataclass, field
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from opentelemetry.metrics import MeterProvider
+from pydantic import SecretStr
 
 from atelier_runtime.bus import Publisher, connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import IdempotentConsumer, PermanentFailure
 from atelier_runtime.db import DbConnection, DbPool, create_pool
+from atelier_runtime.dead_letter_retry import Republish
+from atelier_runtime.dead_letter_servicer import dead_letter_service
+from atelier_runtime.grpc_server import GrpcServer
+from atelier_runtime.service_auth import (
+    OPERATOR,
+    ServiceTokenGuard,
+    bearer_metadata,
+    sign_service_token,
+)
+from atelier_runtime.settings import ServiceSettings
 
 DURABLE = "billing-grants"
 MAX_DELIVER = 3
@@ -63,9 +75,9 @@ class Demo:
         info = await self.js.consumer_info(self.names.stream("demo"), DURABLE)
         return bool(info.num_ack_pending == 0 and info.num_pending == 0)
 
-    async def process_until_parked(self, within_s: float = 10.0) -> None:
+    async def process_until_parked(self, msg_id: str, within_s: float = 10.0) -> None:
         deadline = asyncio.get_running_loop().time() + within_s
-        while not await self.pool.fetchval("SELECT count(*) FROM dead_letters"):
+        while not await self.pool.fetchval("SELECT 1 FROM dead_letters WHERE msg_id = $1", msg_id):
             if asyncio.get_running_loop().time() > deadline:
                 raise AssertionError("no dead letter before the deadline")
             await self.consumer.process_batch()
@@ -105,3 +117,29 @@ async def demo(
         await js.delete_stream(names.stream("demo"))
         await nc.close()
         await pool.close()
+
+
+SECRET = "dead-letter-test-secret-0123456789abcdef"
+
+
+def operator() -> tuple[tuple[str, str]]:
+    return bearer_metadata(sign_service_token(SECRET, role=OPERATOR, subject="test-operator"))
+
+
+@asynccontextmanager
+async def serving_dead_letters(d: Demo, republish: Republish | None = None) -> AsyncIterator[str]:
+    """A gRPC server with the demo's DeadLetterService, as a service's composition root mounts it;
+    yields its address."""
+    service = await dead_letter_service(
+        d.pool,
+        guard=ServiceTokenGuard(SecretStr(SECRET)),
+        consumers=[d.consumer],
+        republish=republish,
+    )
+    settings = ServiceSettings(service_name="demo", shutdown_drain_s=0, shutdown_grace_s=1)
+    server = GrpcServer([service], settings)
+    await server.start()
+    try:
+        yield f"127.0.0.1:{server.port}"
+    finally:
+        await server.stop()

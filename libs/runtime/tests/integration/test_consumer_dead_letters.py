@@ -43,7 +43,7 @@ async def test_a_message_failing_its_last_delivery_is_parked_once_counted_and_te
         database_url, nats_url, bus_prefix, handler, MeterProvider(metric_readers=[reader])
     ) as d:
         await d.publish("evt-1", b"grant 10")
-        await d.process_until_parked()
+        await d.process_until_parked("evt-1")
 
         # Terminated: nothing pending, and nothing comes back after the ack wait (1 s) passes.
         assert await d.settled()
@@ -68,7 +68,7 @@ async def test_a_permanent_failure_is_parked_at_the_first_delivery(
     handler = FlakyHandler(failures=1, permanent=True)
     async with demo(database_url, nats_url, bus_prefix, handler) as d:
         await d.publish("evt-1")
-        await d.process_until_parked()
+        await d.process_until_parked("evt-1")
 
         [letter] = await d.dead_letters()
         assert handler.calls == [1]
@@ -88,7 +88,7 @@ async def test_a_message_delivered_past_the_limit_is_parked_without_running_the_
         for _ in range(MAX_DELIVER):
             [unanswered] = await subscription.fetch(1, timeout=5.0)
             await asyncio.sleep(1.1)  # past the ack wait: JetStream delivers it again
-        await d.process_until_parked()
+        await d.process_until_parked("evt-1")
 
         [letter] = await d.dead_letters()
         assert handler.calls == []
