@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 
 
 class PermanentFailure(Exception):
-    """Raised by a handler when retrying can never help: the message is terminated, not retried."""
+    """Raised by a handler when retrying can never help: the message is parked at once, not retried."""
 
 
 def message_id(msg: Msg) -> str:
@@ -138,8 +138,8 @@ class IdempotentConsumer:
             await self._handle(msg)
         return len(messages)
 
-    async def process_stored(self, conn: DbConnection, msg_id: str, msg: Msg) -> bool:
-        """Processes a message again (a dead letter's retry) in the caller's transaction."""
+    async def process_in(self, conn: DbConnection, msg_id: str, msg: Msg) -> bool:
+        """Processes a message once, in the caller's transaction (a delivery's, or a dead letter's retry)."""
         return await process_once(conn, self._durable, msg_id, self._handler, msg)
 
     async def prune(self) -> int:
@@ -187,7 +187,7 @@ class IdempotentConsumer:
                 return
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    await self.process_stored(conn, msg_id, msg)
+                    await self.process_in(conn, msg_id, msg)
             except PermanentFailure as failure:
                 await self._give_up(msg, msg_id, describe(failure))
                 return

@@ -119,7 +119,7 @@ class DeadLetterRetrier:
 
         async def process_again(conn: DbConnection, letter: StoredDeadLetter) -> None:
             msg_id = letter.summary.msg_id
-            await consumer.process_stored(conn, msg_id, stored_message(letter, consumer.stream))
+            await consumer.process_in(conn, msg_id, stored_message(letter, consumer.stream))
 
         return process_again
 

@@ -103,7 +103,9 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     servicer = CreditsServicer(ledger, StatementReader(pool))
     admin_guard = ServiceTokenGuard(settings.jwt_secret, ADMIN_ROLES)
     if not admin_guard.configured:
-        _log.warning("ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild, dead letters) are refused")
+        _log.warning(
+            "ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild, dead letters) are refused"
+        )
     # Events the relay parks (origin relay:credits_events) are retried by publishing them again.
     dead_letters = await dead_letter_service(
         pool, guard=admin_guard, republish=republisher(publisher)
