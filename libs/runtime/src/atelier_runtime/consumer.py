@@ -187,7 +187,7 @@ class IdempotentConsumer:
                 return
             try:
                 async with self._pool.acquire() as conn, conn.transaction():
-                    await self.process_in(conn, msg_id, msg)
+                    first_time = await self.process_in(conn, msg_id, msg)
             except PermanentFailure as failure:
                 await self._give_up(msg, msg_id, describe(failure))
                 return
@@ -197,6 +197,9 @@ class IdempotentConsumer:
                 else:
                     await self._retry_later(msg, msg_id)
                 return
+            if not first_time:
+                # A redelivery after a lost ack, or a resend after the stream's duplicate window.
+                _log.info("consumer %s skipped duplicate %s", self._durable, msg_id)
             await msg.ack()
 
     async def _give_up(self, msg: Msg, msg_id: str, error: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import TypeAlias
@@ -30,8 +29,6 @@ PROCESSED_MESSAGES_MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
-_log = logging.getLogger(__name__)
-
 
 async def process_once(
     conn: DbConnection, consumer: str, msg_id: str, handler: Handler, msg: Msg
@@ -50,12 +47,9 @@ async def process_once(
         consumer,
         msg_id,
     )
-    if not first_time:
-        # A redelivery after a lost ack, or a resend after the stream's duplicate window.
-        _log.info("consumer %s skipped duplicate %s", consumer, msg_id)
-        return False
-    await handler(conn, msg)
-    return True
+    if first_time:
+        await handler(conn, msg)
+    return bool(first_time)
 
 
 async def prune_processed(
