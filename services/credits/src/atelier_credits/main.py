@@ -30,6 +30,8 @@ from atelier_credits.settings import CreditsSettings
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import apply_migrations
+from atelier_runtime.dead_letter_retry import republisher
+from atelier_runtime.dead_letter_servicer import dead_letter_service
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_metrics import observe_relay_lag
@@ -83,9 +85,10 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     ledger = Ledger(batcher, store, clock=utc_now)
 
     assert settings.database_url is not None  # open_database refused to start without it
+    publisher = Publisher(bus.jetstream())
     relay = OutboxRelay(
         settings.database_url,
-        Publisher(bus.jetstream()),
+        publisher,
         CreditsLogSource(mapper, BusNames(settings.nats_prefix)),
         stream=BusNames(settings.nats_prefix).stream("credits"),
         poll_interval=settings.credits_relay_poll_s,
@@ -104,7 +107,13 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     servicer = CreditsServicer(ledger, StatementReader(pool))
     admin_guard = ServiceTokenGuard(settings.jwt_secret, ADMIN_ROLES)
     if not admin_guard.configured:
-        _log.warning("ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild) are refused")
+        _log.warning(
+            "ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild, dead letters) are refused"
+        )
+    # Events the relay parks (origin relay:credits_events) are retried by publishing them again.
+    dead_letters = await dead_letter_service(
+        pool, guard=admin_guard, republish=republisher(publisher)
+    )
     return [
         GrpcService.of(
             SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer
@@ -115,6 +124,7 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
             CreditsAdminServicer(pool, mapper),
             guard=admin_guard,
         ),
+        dead_letters,
     ]
 
 
