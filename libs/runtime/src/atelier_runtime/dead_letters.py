@@ -10,11 +10,12 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from opentelemetry import metrics
 from opentelemetry.metrics import Counter, MeterProvider
 
+from atelier_runtime.bus import OutgoingMessage
 from atelier_runtime.db import DbConnection, DbPool, apply_migrations
 
 DEAD_LETTERS_COMPONENT = "atelier.dead_letters"
@@ -112,3 +113,21 @@ async def park(
         "message parked as a dead letter",
         extra={"origin": origin, "msg_id": msg_id, "subject": subject, "attempts": attempts},
     )
+
+
+def relay_parking(source: str) -> Callable[[DbConnection, OutgoingMessage, str], Awaitable[None]]:
+    """What a relay of `source` calls to park an event no stream can take."""
+
+    async def park_event(conn: DbConnection, message: OutgoingMessage, error: str) -> None:
+        await park(
+            conn,
+            origin=relay_origin(source),
+            msg_id=message.msg_id,
+            subject=message.subject,
+            payload=message.payload,
+            headers=message.headers,
+            attempts=1,
+            error=error,
+        )
+
+    return park_event

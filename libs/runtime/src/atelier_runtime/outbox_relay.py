@@ -165,9 +165,9 @@ class OutboxRelay:
         error = f"{_wire_size(message)} bytes exceed the server's limit of {limit}"
         if self._park is None:
             raise RuntimeError(f"cannot publish {message.msg_id}: {error}")
-        async with conn.transaction():
-            await self._park(conn, message, error)
-            await store_cursor(conn, self._source.name, at)
+        # Parking twice changes nothing, so a crash between the two statements is harmless.
+        await self._park(conn, message, error)
+        await store_cursor(conn, self._source.name, at)
         self._cursor = at
         _log.error("relay %s parked %s: %s", self._source.name, message.msg_id, error)
 

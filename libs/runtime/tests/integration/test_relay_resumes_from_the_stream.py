@@ -14,7 +14,8 @@ from nats.js.api import PubAck
 
 from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
-from atelier_runtime.db import DbConnection, DbPool, create_pool
+from atelier_runtime.db import DbPool, create_pool
+from atelier_runtime.dead_letters import install_dead_letters, relay_parking
 from atelier_runtime.outbox import add_to_outbox, install_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import RelayCursor, load_cursor
@@ -137,25 +138,24 @@ async def test_a_message_lost_mid_batch_is_resent_before_any_later_one(
     assert await stored_ids(js, names) == events
 
 
-async def test_an_event_no_stream_can_take_is_parked_and_the_rest_go_on(
+async def test_an_event_no_stream_can_take_is_parked_as_a_dead_letter_and_the_rest_go_on(
     database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
 ) -> None:
-    parked: list[tuple[str, str]] = []
-
-    async def park(conn: DbConnection, message: OutgoingMessage, why: str) -> None:
-        parked.append((message.msg_id, why))
-
+    await install_dead_letters(pool)
     await add_events(pool, names, "small-1")
     await add_events(pool, names, "huge", size=2 * 1024 * 1024)
     await add_events(pool, names, "small-2")
-    relay = OutboxRelay(database_url, Publisher(js), stream=names.stream("demo"), park=park)
+    relay = OutboxRelay(
+        database_url, Publisher(js), stream=names.stream("demo"), park=relay_parking("outbox")
+    )
     async with relay:
         while await relay.relay_once():
             pass
 
     assert await stored_ids(js, names) == ["small-1", "small-2"]
-    assert [msg_id for msg_id, _ in parked] == ["huge"]
-    assert "exceed the server's limit" in parked[0][1]
+    parked = await pool.fetch("SELECT origin, msg_id, last_error FROM dead_letters")
+    assert [(row["origin"], row["msg_id"]) for row in parked] == [("relay:outbox", "huge")]
+    assert "exceed the server's limit" in parked[0]["last_error"]
 
 
 class Unreachable(Publisher):

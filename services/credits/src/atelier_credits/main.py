@@ -32,6 +32,7 @@ from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import apply_migrations
 from atelier_runtime.dead_letter_retry import republisher
 from atelier_runtime.dead_letter_servicer import dead_letter_service
+from atelier_runtime.dead_letters import relay_parking
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_metrics import observe_relay_lag
@@ -91,6 +92,7 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
         publisher,
         CreditsLogSource(mapper, BusNames(settings.nats_prefix)),
         stream=BusNames(settings.nats_prefix).stream("credits"),
+        park=relay_parking(CreditsLogSource.name),
         poll_interval=settings.credits_relay_poll_s,
     )
     scope.spawn(relay.run(), name="credits-relay")
