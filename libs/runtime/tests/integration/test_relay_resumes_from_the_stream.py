@@ -5,21 +5,22 @@ mid-batch never lets a later one overtake it; an event no stream can take is par
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
-from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
+from atelier_runtime.bus import OutgoingMessage, Publisher
 from atelier_runtime.bus_names import BusNames
-from atelier_runtime.db import DbPool, create_pool
+from atelier_runtime.db import DbPool
 from atelier_runtime.dead_letters import install_dead_letters, relay_parking
-from atelier_runtime.outbox import add_to_outbox, install_outbox
+from atelier_runtime.outbox import add_to_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import RelayCursor, load_cursor
 from atelier_testing.polling import eventually
+from atelier_testing.streams import stored_msg_ids
 
 # Shortened from the production two minutes, so waiting it out costs the test a second.
 DUPLICATE_WINDOW_S = 1.0
@@ -30,48 +31,21 @@ class Killed(BaseException):
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    pool = await create_pool(database_url)
-    await install_outbox(pool)
-    yield pool
-    await pool.close()
+def demo_stream() -> dict[str, Any]:
+    return {"duplicate_window": DUPLICATE_WINDOW_S}
 
 
-@pytest.fixture
-def names(bus_prefix: str) -> BusNames:
-    return BusNames(bus_prefix)
-
-
-@pytest.fixture
-async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
-    nc = await connect(nats_url, "test-relay-resumes")
-    js = nc.jetstream()
-    await ensure_stream(js, names, "demo", duplicate_window=DUPLICATE_WINDOW_S)
-    yield js
-    await js.delete_stream(names.stream("demo"))
-    await nc.close()
-
-
-async def add_events(pool: DbPool, names: BusNames, *event_ids: str, size: int = 2) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def add_events(
+    outbox_pool: DbPool, bus_names: BusNames, *event_ids: str, size: int = 2
+) -> None:
+    async with outbox_pool.acquire() as conn, conn.transaction():
         for event_id in event_ids:
             await add_to_outbox(
                 conn,
                 event_id=event_id,
-                subject=names.subject("demo", "happened"),
+                subject=bus_names.subject("demo", "happened"),
                 payload=b"x" * size,
             )
-
-
-async def stored_ids(js: JetStreamContext, names: BusNames) -> list[str]:
-    stream = names.stream("demo")
-    last = (await js.stream_info(stream)).state.last_seq
-    ids = []
-    for seq in range(1, last + 1):
-        msg = await js.get_msg(stream, seq=seq)
-        assert msg.headers is not None
-        ids.append(msg.headers["Nats-Msg-Id"])
-    return ids
 
 
 class DiesAfterPublishing(Publisher):
@@ -103,57 +77,59 @@ class LosesOneMessage:
 
 
 async def test_a_relay_killed_before_storing_its_cursor_never_republishes_past_the_window(
-    database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
+    database_url: str, outbox_pool: DbPool, js: JetStreamContext, bus_names: BusNames
 ) -> None:
     events = [f"evt-{n}" for n in range(20)]
-    await add_events(pool, names, *events)
-    dying = OutboxRelay(database_url, DiesAfterPublishing(js), stream=names.stream("demo"))
+    await add_events(outbox_pool, bus_names, *events)
+    dying = OutboxRelay(database_url, DiesAfterPublishing(js), stream=bus_names.stream("demo"))
     with pytest.raises(Killed):
         await dying.relay_once()
     await dying.close()
-    async with pool.acquire() as conn:
+    async with outbox_pool.acquire() as conn:
         assert await load_cursor(conn, "outbox") == RelayCursor()  # killed before storing it
     await asyncio.sleep(DUPLICATE_WINDOW_S * 2)  # JetStream no longer knows these msg ids
-    await add_events(pool, names, "evt-after")
+    await add_events(outbox_pool, bus_names, "evt-after")
 
-    async with OutboxRelay(database_url, Publisher(js), stream=names.stream("demo")) as restarted:
+    async with OutboxRelay(
+        database_url, Publisher(js), stream=bus_names.stream("demo")
+    ) as restarted:
         assert await restarted.relay_once() == 1
 
-    assert await stored_ids(js, names) == [*events, "evt-after"]
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == [*events, "evt-after"]
 
 
 async def test_a_message_lost_mid_batch_is_resent_before_any_later_one(
-    database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
+    database_url: str, outbox_pool: DbPool, js: JetStreamContext, bus_names: BusNames
 ) -> None:
     events = [f"evt-{n}" for n in range(10)]
-    await add_events(pool, names, *events)
+    await add_events(outbox_pool, bus_names, *events)
     flaky = Publisher(LosesOneMessage(js, lost="evt-4"))  # type: ignore[arg-type]
 
-    async with OutboxRelay(database_url, flaky, stream=names.stream("demo")) as relay:
+    async with OutboxRelay(database_url, flaky, stream=bus_names.stream("demo")) as relay:
         with pytest.raises(TimeoutError):
             await relay.relay_once()
-        assert await stored_ids(js, names) == events[:4]
+        assert await stored_msg_ids(js, bus_names.stream("demo")) == events[:4]
         await relay.relay_once()
 
-    assert await stored_ids(js, names) == events
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == events
 
 
 async def test_an_event_no_stream_can_take_is_parked_as_a_dead_letter_and_the_rest_go_on(
-    database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
+    database_url: str, outbox_pool: DbPool, js: JetStreamContext, bus_names: BusNames
 ) -> None:
-    await install_dead_letters(pool)
-    await add_events(pool, names, "small-1")
-    await add_events(pool, names, "huge", size=2 * 1024 * 1024)
-    await add_events(pool, names, "small-2")
+    await install_dead_letters(outbox_pool)
+    await add_events(outbox_pool, bus_names, "small-1")
+    await add_events(outbox_pool, bus_names, "huge", size=2 * 1024 * 1024)
+    await add_events(outbox_pool, bus_names, "small-2")
     relay = OutboxRelay(
-        database_url, Publisher(js), stream=names.stream("demo"), park=relay_parking("outbox")
+        database_url, Publisher(js), stream=bus_names.stream("demo"), park=relay_parking("outbox")
     )
     async with relay:
         while await relay.relay_once():
             pass
 
-    assert await stored_ids(js, names) == ["small-1", "small-2"]
-    parked = await pool.fetch("SELECT origin, msg_id, last_error FROM dead_letters")
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == ["small-1", "small-2"]
+    parked = await outbox_pool.fetch("SELECT origin, msg_id, last_error FROM dead_letters")
     assert [(row["origin"], row["msg_id"]) for row in parked] == [("relay:outbox", "huge")]
     assert "exceed the server's limit" in parked[0]["last_error"]
 
@@ -166,11 +142,11 @@ class Unreachable(Publisher):
 
 
 async def test_a_relay_failing_for_long_says_so_and_measures_what_waits(
-    database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
+    database_url: str, outbox_pool: DbPool, js: JetStreamContext, bus_names: BusNames
 ) -> None:
-    await add_events(pool, names, "evt-1", "evt-2")
+    await add_events(outbox_pool, bus_names, "evt-1", "evt-2")
     relay = OutboxRelay(
-        database_url, Unreachable(js), stream=names.stream("demo"), retry_delay=0.01
+        database_url, Unreachable(js), stream=bus_names.stream("demo"), retry_delay=0.01
     )
     running = asyncio.create_task(relay.run())
     try:
@@ -184,9 +160,9 @@ async def test_a_relay_failing_for_long_says_so_and_measures_what_waits(
         await asyncio.gather(running, return_exceptions=True)
     assert "no servers available" in (relay.problem(stuck_after_s=0.2) or "")
 
-    async with OutboxRelay(database_url, Publisher(js), stream=names.stream("demo")) as healthy:
+    async with OutboxRelay(database_url, Publisher(js), stream=bus_names.stream("demo")) as healthy:
         await healthy.relay_once()  # takes the lock, publishes both
-        await add_events(pool, names, "evt-3")
+        await add_events(outbox_pool, bus_names, "evt-3")
         lag = await healthy.measure_lag()
     assert lag is not None
     assert lag.events == 1

@@ -8,8 +8,12 @@ from dataclasses import dataclass
 import asyncpg
 import boto3
 import pytest
+from nats.js import JetStreamContext
 
 from atelier_localinfra.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from atelier_runtime.bus import connect
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.db import DbPool, create_pool
 from atelier_testing.ids import random_name
 from atelier_testing.infrastructure import Servers, session_servers
 
@@ -57,9 +61,35 @@ def nats_url(servers: Servers) -> str:
 
 
 @pytest.fixture
+async def db_pool(database_url: str) -> AsyncIterator[DbPool]:
+    """A connection pool on this test's fresh database."""
+    pool = await create_pool(database_url, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
 def bus_prefix() -> str:
     """A stream/subject prefix no other test uses, so tests share one NATS server safely."""
     return random_name("t")
+
+
+@pytest.fixture
+def bus_names(bus_prefix: str) -> BusNames:
+    """Stream and subject names under this test's prefix."""
+    return BusNames(bus_prefix)
+
+
+@pytest.fixture
+async def jetstream(nats_url: str, bus_names: BusNames) -> AsyncIterator[JetStreamContext]:
+    """JetStream on the session's NATS; every stream made under the test's prefix goes after."""
+    client = await connect(nats_url, "atelier-test")
+    js = client.jetstream()
+    yield js
+    for info in await js.streams_info():
+        if info.config.name and info.config.name.startswith(f"{bus_names.prefix}_"):
+            await js.delete_stream(info.config.name)
+    await client.close()
 
 
 @dataclass(frozen=True)
