@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import Handler, IdempotentConsumer, PermanentFailure
+from atelier_runtime.consumer_lag import ConsumerLag
 from atelier_runtime.db import DbConnection, DbPool, create_pool
 
 
@@ -181,3 +182,25 @@ async def test_a_message_without_an_event_id_is_deduplicated_by_its_stream_seque
 
     assert await consumer(js, pool, bus_names, remember).process_batch() == 1
     assert keys == [f"{bus_names.stream('demo')}:1"]
+
+
+async def test_the_backlog_gauge_counts_what_the_consumer_has_not_acknowledged(
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
+) -> None:
+    audit = consumer(js, pool, bus_names, record_effect)
+    await audit.start()
+    lag = ConsumerLag(js, bus_names.stream("demo"), "audit")
+    for event_id in ("evt-1", "evt-2", "evt-3"):
+        await publish(event_id)
+
+    assert await lag.measure() == 3
+    await process_until(audit, lambda: _caught_up(lag))
+
+    assert lag.messages == 0
+
+
+async def _caught_up(lag: ConsumerLag) -> bool:
+    return await lag.measure() == 0
