@@ -6,7 +6,7 @@ Every problem becomes one line naming the file, the key path and the reason, e.g
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable
+from collections.abc import Callable, Collection, Hashable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,8 @@ from atelier_generation.domain.errors import CatalogueProblem
 DEFAULT_NAME = "catalog.yaml"
 # Far above any real catalogue; a larger file is a wrong path (a log, a dump), not a catalogue.
 MAX_BYTES = 4 * 1024 * 1024
+# A check an adapter adds (e.g. that its model ids exist); raises CatalogueProblem.
+CatalogueCheck = Callable[[Catalogue], None]
 
 
 class CatalogueError(Exception):
@@ -31,11 +33,13 @@ class CatalogueError(Exception):
         super().__init__(f"invalid catalogue {source}: {located}{reason}")
 
 
-def load_catalogue(path: Path | None, adapters: Collection[str]) -> Catalogue:
+def load_catalogue(
+    path: Path | None, adapters: Collection[str], checks: Sequence[CatalogueCheck] = ()
+) -> Catalogue:
     """The catalogue at `path`, or the shipped default when None; CatalogueError when unusable."""
     if path is None:
         text = resources.files("atelier_generation").joinpath(DEFAULT_NAME).read_text("utf-8")
-        return parse_catalogue(text, f"(built-in {DEFAULT_NAME})", adapters)
+        return parse_catalogue(text, f"(built-in {DEFAULT_NAME})", adapters, checks)
     source = str(path)
     try:
         if path.stat().st_size > MAX_BYTES:
@@ -44,21 +48,26 @@ def load_catalogue(path: Path | None, adapters: Collection[str]) -> Catalogue:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
         raise CatalogueError(source, "", f"cannot be read: {reason}") from None
-    return parse_catalogue(text, source, adapters)
+    return parse_catalogue(text, source, adapters, checks)
 
 
-def parse_catalogue(text: str, source: str, adapters: Collection[str]) -> Catalogue:
+def parse_catalogue(
+    text: str, source: str, adapters: Collection[str], checks: Sequence[CatalogueCheck] = ()
+) -> Catalogue:
     """YAML text to a checked catalogue; `source` names the file in error lines."""
     document = _yaml(text, source)
     try:
         catalogue = Catalogue.model_validate(document)
     except pydantic.ValidationError as error:
-        first = error.errors()[0]
-        more = error.error_count() - 1
+        first, *others = error.errors()
+        # A list whose item failed also reports itself as too short: not another problem.
+        more = sum(1 for other in others if other["loc"] != first["loc"][: len(other["loc"])])
         reason = first["msg"] + (f" (and {more} more problems)" if more else "")
         raise CatalogueError(source, key_path(first["loc"]), reason) from None
     try:
         check_catalogue(catalogue, adapters)
+        for check in checks:
+            check(catalogue)
     except CatalogueProblem as problem:
         raise CatalogueError(source, problem.where, problem.reason) from None
     return catalogue
