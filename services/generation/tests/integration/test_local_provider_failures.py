@@ -17,6 +17,7 @@ from atelier_generation.providers.errors import (
     ProviderTimeout,
     ProviderUnavailable,
     RateLimited,
+    WebhookRejected,
 )
 from atelier_generation.providers.job import JobState
 
@@ -120,3 +121,9 @@ async def test_a_job_the_provider_does_not_know_failed_at_the_provider() -> None
     assert status.state is JobState.FAILED
     assert status.error is not None
     assert status.error.fault is Fault.PROVIDER
+
+
+async def test_a_webhook_is_never_taken_for_a_local_job() -> None:
+    async with local_provider() as local:
+        with pytest.raises(WebhookRejected):
+            local.parse_webhook({"content-type": "application/json"}, b'{"id": "local-1"}')

@@ -7,7 +7,9 @@ import io
 import wave
 
 import pytest
+from PIL import Image
 
+from atelier_generation.providers.errors import InvalidInput
 from atelier_generation.providers.local import music, pictures
 from atelier_generation.providers.local.faults import InjectedFault, injected_fault
 
@@ -73,3 +75,15 @@ def test_a_failure_is_injected_by_a_marker_in_any_text_param(
     params: dict[str, object], fault: InjectedFault | None
 ) -> None:
     assert injected_fault(params) == fault
+
+
+def test_an_input_image_too_large_is_refused_before_it_is_decoded() -> None:
+    wide = pictures.png(Image.new("L", (pictures.MAX_SIDE + 1, 1)))
+
+    with pytest.raises(InvalidInput, match="larger than 4096 pixels"):
+        pictures.decoded(wide, "image_url")
+
+
+def test_bytes_that_are_no_image_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="not a readable image"):
+        pictures.decoded(b"RIFF....WAVEfmt ", "image_url")

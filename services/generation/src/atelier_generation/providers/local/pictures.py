@@ -11,7 +11,6 @@ import math
 import random
 import re
 import textwrap
-import warnings
 
 from PIL import Image, ImageDraw, ImageFont, ImageOps
 
@@ -124,25 +123,17 @@ def speaking(portrait: Image.Image, openness: float) -> Image.Image:
 
 
 def decoded(data: bytes, field: str) -> Image.Image:
-    """An input image, refused (user fault) if it is not one or is larger than MAX_SIDE a side."""
+    """An input image, refused (user fault) if it is not one or is larger than MAX_SIDE a side.
+
+    The size is checked from the header, before the pixels are decoded into memory."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            picture = Image.open(io.BytesIO(data))
-            if max(picture.size) > MAX_SIDE:
-                raise InvalidInput(
-                    f"{field}: larger than {MAX_SIDE} pixels a side", provider="local"
-                )
-            picture.load()
+        picture = Image.open(io.BytesIO(data))
+        if max(picture.size) > MAX_SIDE:
+            raise InvalidInput(f"{field}: larger than {MAX_SIDE} pixels a side", provider="local")
+        picture.load()
     except InvalidInput:
         raise
-    except (
-        OSError,
-        ValueError,
-        SyntaxError,
-        Image.DecompressionBombError,
-        Image.DecompressionBombWarning,
-    ):
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         raise InvalidInput(f"{field}: not a readable image", provider="local") from None
     return picture.convert("RGB")
 
