@@ -52,7 +52,8 @@ async def build(
 
 def main() -> None:
     # A bad catalogue is bad configuration, like a bad variable: one line naming the file, the
-    # key and the reason, exit status 2, before anything starts.
+    # key and the reason, exit status 2, before anything starts. (run_service reads the
+    # settings again; reading them has no side effect.)
     try:
         catalogue = service_catalogue(exit_on_bad_settings(GenerationSettings))
     except CatalogueError as error:
