@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 
-class GenerationSettings(ServiceSettings):
+class GenerationSettings(DatabaseServiceSettings):
     """Shared service settings; generation-specific ones are added as the service grows."""
 
     service_name: str = "generation"
