@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests.e2e.platform_process import Platform, atelier, processes_of
+from tests.e2e.platform_process import Platform, atelier, processes_of, processes_started_for
 
 from atelier_cli.home import AtelierHome
 from atelier_localinfra import free_port
@@ -57,3 +57,17 @@ async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: P
     assert replay.returncode == 0, replay.stderr
     assert "1 account balances" in replay.stdout
     assert platform.interrupt() == 0
+
+
+def test_ctrl_c_while_starting_stops_everything_started_so_far(platform: Platform) -> None:
+    platform.start()
+    edge_log = platform.home / "logs" / "edge.log"
+    deadline = time.monotonic() + 60
+    while not edge_log.exists():  # the services are being started: the latest moment to stop
+        assert time.monotonic() < deadline, platform.output()
+        time.sleep(0.05)
+
+    stopping = time.monotonic()
+    assert platform.interrupt() == 0
+    assert time.monotonic() - stopping < STOP_WITHIN_S
+    assert processes_started_for(platform.home) == []

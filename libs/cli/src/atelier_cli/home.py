@@ -74,7 +74,8 @@ class AtelierHome:
 
     @classmethod
     def from_env(cls) -> AtelierHome:
-        return cls(Path(os.environ.get("ATELIER_HOME", "./.atelier")))
+        # An empty value counts as not exported, as for every other ATELIER_* variable.
+        return cls(Path(os.environ.get("ATELIER_HOME") or "./.atelier"))
 
     def dir(self, *parts: str) -> Path:
         target = self.path.joinpath(*parts)

@@ -36,14 +36,19 @@ def check_service_settings(environ: Mapping[str, str] | None = None) -> None:
     # A stand-in for the one variable a backend requires, which up gives each at start.
     env["ATELIER_DATABASE_URL"] = "postgresql://atelier-up@127.0.0.1:5432/stand-in"
     classes = [spec.settings_class for spec in (*BACKEND_SERVICES, EDGE)]
-    result = subprocess.run(
-        [sys.executable, "-m", "atelier_runtime.settings_check", *classes],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=_SETTINGS_CHECK_TIMEOUT_S,
-        check=False,
-    )
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "atelier_runtime.settings_check", *classes],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=_SETTINGS_CHECK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RuntimeError(
+            f"the services' settings were not checked within {_SETTINGS_CHECK_TIMEOUT_S:g} s"
+        ) from None
     if result.returncode == EXIT_BAD_SETTINGS:
         raise ConfigurationError(result.stderr.splitlines())
     if result.returncode != 0:
