@@ -68,3 +68,18 @@ def test_bench_credits_runs_both_sides_of_both_cases_and_reports_json() -> None:
         assert case["ledger_check"]["ok"] is True
         assert isinstance(case["meets_target"], bool)
     assert report["wall_time_s"] > 0
+
+
+def test_the_history_case_reports_flatness_snapshot_size_and_memory() -> None:
+    run = _bench("--case", "history", "--history-cycles", "300", "--clients", "4", "--json")
+
+    assert run.returncode == 0, run.stderr
+    report = json.loads(run.stdout)
+    (history,) = report["cases"]
+    assert history["name"] == "history"
+    assert history["cycles"] == 300
+    assert history["errors"] == 0
+    assert history["ledger_check"]["ok"] is True
+    assert history["late_vs_early"] > 0
+    assert 0 < history["snapshot_bytes"] < history["snapshot_target_bytes"]
+    assert history["rss_end_bytes"] > 0

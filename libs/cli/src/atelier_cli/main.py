@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from atelier_cli.bench_command import add_bench_commands
 from atelier_cli.configuration_error import EXIT_USAGE, ConfigurationError
 from atelier_cli.credits_commands import add_credits_commands
+from atelier_cli.dlq_command import add_dlq_commands
 from atelier_cli.home import AlreadyRunning, AtelierHome
 from atelier_cli.one_line_parser import OneLineParser
 from atelier_cli.scale import MAX_REPLICAS, SCALABLE
@@ -66,6 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
         "replay", help="rebuild the credits projections (balances, statements) from the log"
     ).set_defaults(handler=_replay)
     add_bench_commands(commands)
+    add_dlq_commands(commands)
     return parser
 
 

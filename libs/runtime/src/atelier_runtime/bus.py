@@ -10,13 +10,14 @@ from typing import Any
 
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
-from nats.js.api import PubAck, StorageType, StreamConfig, StreamInfo
-from nats.js.errors import BadRequestError
+from nats.js.api import PubAck, RawStreamMsg, StorageType, StreamConfig, StreamInfo
+from nats.js.errors import BadRequestError, NotFoundError
 
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.tracing import inject_headers
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+EXPECTED_LAST_MSG_ID_HEADER = "Nats-Expected-Last-Msg-Id"
 
 # JetStream's "stream name already in use with a different configuration".
 _STREAM_EXISTS_WITH_OTHER_CONFIG = 10058
@@ -84,6 +85,7 @@ async def ensure_stream(
     duplicate_window: float = 120.0,
     allow_msg_schedules: bool = False,
     max_age: float | None = None,
+    replicas: int = 1,
 ) -> StreamInfo:
     """Creates the service's stream or updates it to this configuration; safe at every start.
 
@@ -95,6 +97,7 @@ async def ensure_stream(
         storage=StorageType.FILE,
         duplicate_window=duplicate_window,
         max_age=max_age,
+        num_replicas=replicas,
         allow_msg_schedules=True if allow_msg_schedules else None,
     )
     try:
@@ -112,6 +115,15 @@ class Publisher:
         self._js = js
         self._timeout = timeout
 
+    @property
+    def max_payload(self) -> int:
+        """The largest message the server takes (0 when not known yet)."""
+        return int(self._js._nc.max_payload or 0)
+
+    async def last_message(self, stream: str) -> RawStreamMsg | None:
+        """The newest message still in `stream`, or None."""
+        return await last_message(self._js, stream)
+
     async def publish(
         self,
         subject: str,
@@ -125,15 +137,24 @@ class Publisher:
             subject, payload, timeout=self._timeout, headers=_headers(msg_id, headers)
         )
 
-    async def publish_in_order(self, messages: Sequence[OutgoingMessage]) -> list[PubAck]:
+    async def publish_in_order(
+        self, messages: Sequence[OutgoingMessage], *, after: str | None = None
+    ) -> list[PubAck]:
         """Publishes a batch pipelined on one connection, so the stream stores it in this order.
 
-        Returns once every message is acked; raises if any is not, and the caller resends the
-        whole batch (duplicates are dropped by msg id).
+        Each message names the one before it as the stream's expected last message id (the
+        first names `after`, when given): if one is lost, every later one is refused, so the
+        stream never holds version k+1 without k. Returns once every message is acked; raises
+        if any is not, and the caller resumes from the stream's last message.
         """
         pending: list[asyncio.Future[PubAck]] = []
+        previous = after
         try:
             for message in messages:
+                headers = _headers(message.msg_id, message.headers)
+                if previous is not None:
+                    headers[EXPECTED_LAST_MSG_ID_HEADER] = previous
+                previous = message.msg_id
                 pending.append(
                     await self._js.publish_async(
                         message.subject,
@@ -142,7 +163,7 @@ class Publisher:
                         # Python 3.11 can swallow a cancellation and keep a stopping relay alive.
                         # A batch is far below nats-py's pending limit, so it never stalls.
                         wait_stall=None,
-                        headers=_headers(message.msg_id, message.headers),
+                        headers=headers,
                     )
                 )
             async with asyncio.timeout(self._timeout):
@@ -150,6 +171,17 @@ class Publisher:
         finally:
             for future in pending:
                 future.cancel()
+
+
+async def last_message(js: JetStreamContext, stream: str) -> RawStreamMsg | None:
+    """The newest message still in `stream`, or None when it has none."""
+    last = (await js.stream_info(stream)).state.last_seq
+    if not last:
+        return None
+    try:
+        return await js.get_msg(stream, seq=last)
+    except NotFoundError:  # removed by age or limits since
+        return None
 
 
 def _headers(msg_id: str, headers: Mapping[str, str] | None) -> dict[str, str]:

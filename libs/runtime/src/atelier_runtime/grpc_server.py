@@ -110,6 +110,16 @@ class GrpcServer:
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
         return self._port
 
+    async def report_ready(self, ready: bool) -> None:
+        """SERVING or NOT_SERVING for every service; ignored once a graceful stop has begun."""
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if ready
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
+        for name in ("", *self.service_names):
+            await self._health.set(name, status)
+
     async def stop(self, grace: float | None = None) -> None:
         """NOT_SERVING first, wait for balancers to notice, then finish in-flight calls and stop."""
         await self._health.enter_graceful_shutdown()

@@ -15,6 +15,7 @@ from atelier_runtime.relay_source import (
     RELAY_CURSOR_COMPONENT,
     RELAY_CURSOR_MIGRATIONS,
     tx_ordered_batch_query,
+    tx_ordered_lag_query,
 )
 from atelier_runtime.tracing import inject_headers
 
@@ -54,6 +55,7 @@ class OutboxTableSource:
     name: str = "outbox"
     notify_channel: str | None = OUTBOX_NOTIFY_CHANNEL
     batch_query: str = tx_ordered_batch_query("outbox", "event_id, subject, payload, headers")
+    lag_query: str | None = tx_ordered_lag_query("outbox", "created_at")
 
     def to_message(self, row: asyncpg.Record) -> OutgoingMessage:
         return OutgoingMessage(

@@ -54,7 +54,30 @@ class RelaySource(Protocol):
     @property
     def batch_query(self) -> str: ...
 
+    @property
+    def lag_query(self) -> str | None:
+        """Takes `$1` tx_id and `$2` position (the cursor); returns `waiting` (rows after it)
+        and `oldest_s` (age of the oldest of them), or None when the source cannot say."""
+        ...
+
     def to_message(self, row: asyncpg.Record) -> OutgoingMessage: ...
+
+
+# The oldest transaction of *this* database still running as of the statement's snapshot (or the
+# snapshot's xmax when none is): rows of transactions below it are all committed or rolled back.
+# `pg_snapshot_xmin` alone is server-wide, so a long transaction in a neighbouring database would
+# hold every reader here back; transactions of other databases (known from pg_stat_activity) are
+# left out. One that ended between the snapshot and that lookup is kept in: late, never wrong.
+WATERMARK = """
+    coalesce(
+        (SELECT min(x) FROM pg_snapshot_xip(pg_current_snapshot()) AS x
+         WHERE NOT EXISTS (
+             SELECT 1 FROM pg_stat_activity a
+             WHERE a.backend_xid IS NOT NULL
+               AND a.datname IS DISTINCT FROM current_database()
+               AND a.backend_xid::text::bigint = x::text::bigint % 4294967296)),
+        pg_snapshot_xmax(pg_current_snapshot()))
+"""
 
 
 def tx_ordered_batch_query(
@@ -64,16 +87,34 @@ def tx_ordered_batch_query(
 
     Position alone is not a safe cursor: a transaction that took its position earlier can
     commit later, and a reader tailing by position would skip its rows for good. Reading only
-    transactions older than every running one (`pg_snapshot_xmin`) and ordering by
-    (transaction id, position) sees each transaction's rows whole and never behind the cursor.
+    transactions older than every one of this database still running (`WATERMARK`) and ordering
+    by (transaction id, position) sees each transaction's rows whole and never behind the cursor.
     """
     return f"""
         SELECT {tx_id} AS tx_id, {position} AS position, {columns}
         FROM {table}
         WHERE ({tx_id}, {position}) > ($1::xid8, $2::bigint)
-          AND {tx_id} < pg_snapshot_xmin(pg_current_snapshot())
+          AND {tx_id} < {WATERMARK}
         ORDER BY {tx_id}, {position}
         LIMIT $3
+    """
+
+
+# Counting stops here: past it the number only says "far behind", and counting costs.
+LAG_COUNT_LIMIT = 100_000
+
+
+def tx_ordered_lag_query(
+    table: str, created_at: str, *, tx_id: str = "tx_id", position: str = "position"
+) -> str:
+    """How far behind a relay at the cursor is: rows after it (counted up to a limit) and the
+    age of the oldest."""
+    return f"""
+        SELECT count(*) AS waiting,
+               extract(epoch FROM clock_timestamp() - min(created)) AS oldest_s
+        FROM (SELECT {created_at} AS created FROM {table}
+              WHERE ({tx_id}, {position}) > ($1::xid8, $2::bigint)
+              LIMIT {LAG_COUNT_LIMIT}) AS waiting
     """
 
 

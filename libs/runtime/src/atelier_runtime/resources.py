@@ -7,6 +7,7 @@ from nats.aio.client import Client as NATS
 from atelier_runtime.bus import connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import DbPool, create_pool, ensure_database
+from atelier_runtime.retention import STREAM_MAX_AGE_S
 from atelier_runtime.service import ServiceScope
 from atelier_runtime.settings import ServiceSettings
 
@@ -28,5 +29,12 @@ async def open_bus(
     client = await connect(settings.nats_url, settings.service_name)
     scope.resources.push_async_callback(client.drain)
     if stream_of is not None:
-        await ensure_stream(client.jetstream(), BusNames(settings.nats_prefix), stream_of)
+        await ensure_stream(
+            client.jetstream(),
+            BusNames(settings.nats_prefix),
+            stream_of,
+            replicas=settings.nats_replicas,
+            # Nothing older can be redelivered; consumers keep processed ids a day longer.
+            max_age=STREAM_MAX_AGE_S,
+        )
     return client

@@ -22,6 +22,8 @@ from atelier_runtime.tracing import configure_tracing
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+ReadinessCheck = Callable[[], str | None]
+READINESS_INTERVAL_S = 1.0
 EXIT_FAILED = 1
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -32,6 +34,12 @@ class ServiceScope:
     def __init__(self, resources: AsyncExitStack, on_crash: Callable[[str], None]) -> None:
         self.resources = resources
         self._on_crash = on_crash
+        self.readiness_checks: list[ReadinessCheck] = []
+
+    def add_readiness_check(self, check: ReadinessCheck) -> None:
+        """`check()` says why the service should not take calls now (None: it may); while any
+        says so, health reports NOT_SERVING and balancers send its calls elsewhere."""
+        self.readiness_checks.append(check)
 
     async def enter(self, resource: AbstractAsyncContextManager[T]) -> T:
         """Open `resource` now and close it at shutdown (last opened, first closed)."""
@@ -105,6 +113,8 @@ async def serve(
             port = await server.start()
             # Pushed last, so it runs first: calls finish before the resources they use close.
             resources.push_async_callback(server.stop)
+            if scope.readiness_checks:
+                scope.spawn(_report_readiness(server, scope.readiness_checks), name="readiness")
             logger.info("serving", extra={"port": port, "services": server.service_names})
             if ready is not None:
                 ready(port)
@@ -112,6 +122,22 @@ async def serve(
             logger.info("stopping", extra={"reason": stop.reason})
     logger.info("stopped")
     return EXIT_FAILED if stop.failed else 0
+
+
+async def _report_readiness(server: GrpcServer, checks: Sequence[ReadinessCheck]) -> None:
+    """Keeps the health status in step with the checks, logging each change once."""
+    reported: str | None = None
+    while True:
+        problems = [problem for check in checks if (problem := check()) is not None]
+        current = "; ".join(problems) or None
+        if current != reported:
+            if current is None:
+                logger.info("ready again")
+            else:
+                logger.warning("not ready", extra={"reason": current})
+            await server.report_ready(current is None)
+            reported = current
+        await asyncio.sleep(READINESS_INTERVAL_S)
 
 
 @contextmanager

@@ -28,6 +28,10 @@ class ServiceSettings(BaseSettings):
     database_url: DatabaseUrl | None = None
     nats_url: NatsUrl = "nats://127.0.0.1:4222"
     nats_prefix: str = ""
+    # Copies of each stream the service creates: 1 on one machine, 3 on a production cluster.
+    nats_replicas: int = Field(default=1, ge=1, le=5)
+    # A relay failing this long makes the service report NOT_SERVING until it recovers.
+    relay_stuck_after_s: float = Field(default=60.0, gt=0)
     grpc_host: str = "127.0.0.1"
     grpc_port: PortOrAny = 0
     log_level: str = "INFO"

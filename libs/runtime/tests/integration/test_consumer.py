@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 from nats.aio.msg import Msg
@@ -9,9 +10,10 @@ from nats.js import JetStreamContext
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 
-from atelier_runtime.bus import Publisher, connect, ensure_stream
+from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import Handler, IdempotentConsumer, PermanentFailure
+from atelier_runtime.consumer_lag import ConsumerLag
 from atelier_runtime.db import DbConnection, DbPool, create_pool
 
 
@@ -24,35 +26,25 @@ async def pool(database_url: str) -> AsyncIterator[DbPool]:
 
 
 @pytest.fixture
-def names(bus_prefix: str) -> BusNames:
-    return BusNames(bus_prefix)
+def demo_stream() -> dict[str, Any]:
+    return {"duplicate_window": 0.2}
 
 
 @pytest.fixture
-async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
-    nc = await connect(nats_url, "test-consumer")
-    js = nc.jetstream()
-    await ensure_stream(js, names, "demo", duplicate_window=0.2)
-    yield js
-    await js.delete_stream(names.stream("demo"))
-    await nc.close()
-
-
-@pytest.fixture
-def publish(js: JetStreamContext, names: BusNames) -> Callable[[str], Awaitable[None]]:
+def publish(js: JetStreamContext, bus_names: BusNames) -> Callable[[str], Awaitable[None]]:
     async def publish(event_id: str) -> None:
-        await Publisher(js).publish(names.subject("demo", "happened"), b"{}", msg_id=event_id)
+        await Publisher(js).publish(bus_names.subject("demo", "happened"), b"{}", msg_id=event_id)
 
     return publish
 
 
 def consumer(
-    js: JetStreamContext, pool: DbPool, names: BusNames, handler: Handler
+    js: JetStreamContext, pool: DbPool, bus_names: BusNames, handler: Handler
 ) -> IdempotentConsumer:
     return IdempotentConsumer(
         js,
         pool,
-        stream=names.stream("demo"),
+        stream=bus_names.stream("demo"),
         durable="audit",
         handler=handler,
         ack_wait=5.0,
@@ -80,35 +72,41 @@ async def process_until(
         await audit.process_batch()
 
 
-async def settled(js: JetStreamContext, names: BusNames) -> bool:
-    info = await js.consumer_info(names.stream("demo"), "audit")
+async def settled(js: JetStreamContext, bus_names: BusNames) -> bool:
+    info = await js.consumer_info(bus_names.stream("demo"), "audit")
     return bool(info.num_ack_pending == 0 and info.num_pending == 0)
 
 
 async def test_a_message_delivered_again_is_acked_without_running_the_handler(
-    js: JetStreamContext, pool: DbPool, names: BusNames, publish: Callable[[str], Awaitable[None]]
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
 ) -> None:
-    audit = consumer(js, pool, names, record_effect)
+    audit = consumer(js, pool, bus_names, record_effect)
     await publish("evt-1")
     assert await audit.process_batch() == 1
 
     # A resend after the stream's duplicate window has passed reaches the consumer again.
-    subject = names.subject("demo", "happened")
+    subject = bus_names.subject("demo", "happened")
 
     async def stored_again() -> bool:
         ack = await Publisher(js).publish(subject, b"{}", msg_id="evt-1")
         return not ack.duplicate
 
     await process_until(audit, stored_again)
-    await process_until(audit, lambda: settled(js, names))
+    await process_until(audit, lambda: settled(js, bus_names))
 
-    assert (await js.stream_info(names.stream("demo"))).state.messages == 2
+    assert (await js.stream_info(bus_names.stream("demo"))).state.messages == 2
     assert await effects(pool) == ["evt-1"]
     assert await pool.fetchval("SELECT count(*) FROM processed_messages") == 1
 
 
 async def test_a_failing_handler_is_rolled_back_and_retried_after_the_backoff(
-    js: JetStreamContext, pool: DbPool, names: BusNames, publish: Callable[[str], Awaitable[None]]
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
 ) -> None:
     attempts: list[int] = []
 
@@ -118,7 +116,7 @@ async def test_a_failing_handler_is_rolled_back_and_retried_after_the_backoff(
         if len(attempts) == 1:
             raise ConnectionError("downstream unavailable")
 
-    audit = consumer(js, pool, names, fail_first)
+    audit = consumer(js, pool, bus_names, fail_first)
     await publish("evt-1")
 
     async def handled() -> bool:
@@ -127,11 +125,14 @@ async def test_a_failing_handler_is_rolled_back_and_retried_after_the_backoff(
     await process_until(audit, handled)
 
     assert attempts == [1, 2]
-    await process_until(audit, lambda: settled(js, names))
+    await process_until(audit, lambda: settled(js, bus_names))
 
 
 async def test_a_permanent_failure_terminates_the_message_without_retrying(
-    js: JetStreamContext, pool: DbPool, names: BusNames, publish: Callable[[str], Awaitable[None]]
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
 ) -> None:
     calls: list[str] = []
 
@@ -140,19 +141,22 @@ async def test_a_permanent_failure_terminates_the_message_without_retrying(
         await record_effect(conn, msg)
         raise PermanentFailure("unknown account")
 
-    audit = consumer(js, pool, names, reject)
+    audit = consumer(js, pool, bus_names, reject)
     await publish("evt-1")
     assert await audit.process_batch() == 1
 
     # Terminated, so nothing is left pending; a nak would have kept it pending.
-    await process_until(audit, lambda: settled(js, names))
+    await process_until(audit, lambda: settled(js, bus_names))
     assert len(calls) == 1
     assert await effects(pool) == []
     assert await pool.fetchval("SELECT count(*) FROM processed_messages") == 0
 
 
 async def test_the_handler_runs_in_the_trace_of_the_publisher(
-    js: JetStreamContext, pool: DbPool, names: BusNames, publish: Callable[[str], Awaitable[None]]
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
 ) -> None:
     seen: list[int] = []
 
@@ -161,20 +165,42 @@ async def test_the_handler_runs_in_the_trace_of_the_publisher(
 
     with TracerProvider().get_tracer("test").start_as_current_span("request") as span:
         await publish("evt-1")
-    audit = consumer(js, pool, names, remember_trace)
+    audit = consumer(js, pool, bus_names, remember_trace)
 
     assert await audit.process_batch() == 1
     assert seen == [span.get_span_context().trace_id]
 
 
 async def test_a_message_without_an_event_id_is_deduplicated_by_its_stream_sequence(
-    js: JetStreamContext, pool: DbPool, names: BusNames
+    js: JetStreamContext, pool: DbPool, bus_names: BusNames
 ) -> None:
-    await js.publish(names.subject("demo", "happened"), b"{}")
+    await js.publish(bus_names.subject("demo", "happened"), b"{}")
     keys: list[str] = []
 
     async def remember(conn: DbConnection, msg: Msg) -> None:
         keys.extend(await conn.fetchval("SELECT array_agg(msg_id) FROM processed_messages"))
 
-    assert await consumer(js, pool, names, remember).process_batch() == 1
-    assert keys == [f"{names.stream('demo')}:1"]
+    assert await consumer(js, pool, bus_names, remember).process_batch() == 1
+    assert keys == [f"{bus_names.stream('demo')}:1"]
+
+
+async def test_the_backlog_gauge_counts_what_the_consumer_has_not_acknowledged(
+    js: JetStreamContext,
+    pool: DbPool,
+    bus_names: BusNames,
+    publish: Callable[[str], Awaitable[None]],
+) -> None:
+    audit = consumer(js, pool, bus_names, record_effect)
+    await audit.start()
+    lag = ConsumerLag(js, bus_names.stream("demo"), "audit")
+    for event_id in ("evt-1", "evt-2", "evt-3"):
+        await publish(event_id)
+
+    assert await lag.measure() == 3
+    await process_until(audit, lambda: _caught_up(lag))
+
+    assert lag.messages == 0
+
+
+async def _caught_up(lag: ConsumerLag) -> bool:
+    return await lag.measure() == 0

@@ -14,6 +14,7 @@ from google.protobuf.struct_pb2 import Struct
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from atelier_runtime.grpc_client import channel
+from atelier_testing.polling import eventually
 
 APP = Path(__file__).with_name("slow_service_app.py")
 DRAIN_S = 1.0
@@ -68,11 +69,10 @@ async def health_status(client: grpc.aio.Channel) -> int:
 
 
 async def wait_for_status(client: grpc.aio.Channel, wanted: int) -> None:
-    async with asyncio.timeout(DEADLINE_S):
-        while True:
-            if await health_status(client) == wanted:
-                return
-            await asyncio.sleep(0.02)
+    async def reached() -> bool:
+        return await health_status(client) == wanted
+
+    await eventually(reached, DEADLINE_S, what=f"health status {wanted}")
 
 
 async def test_sigterm_drains_finishes_the_call_in_flight_and_exits_cleanly(

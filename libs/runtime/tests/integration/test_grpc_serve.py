@@ -6,11 +6,14 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.service import ServiceScope, serve
 from atelier_runtime.settings import ServiceSettings
+from atelier_testing.polling import eventually
 
 SETTINGS = ServiceSettings(service_name="ledger", shutdown_drain_s=0, shutdown_grace_s=1)
 
@@ -141,3 +144,38 @@ async def test_cancelling_serve_stops_the_server_and_closes_resources() -> None:
     with pytest.raises(asyncio.CancelledError):
         await running
     assert recorder.events == ["pool opened", "serving", "pool closed, port open: False"]
+
+
+async def test_health_follows_the_readiness_checks_while_serving() -> None:
+    problem: list[str] = []
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+    async def build(settings: ServiceSettings, scope: ServiceScope) -> list[GrpcService]:
+        scope.add_readiness_check(lambda: problem[0] if problem else None)
+        return []
+
+    async def status(port: int) -> int:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            reply = await health_pb2_grpc.HealthStub(channel).Check(
+                health_pb2.HealthCheckRequest(), timeout=2
+            )
+        return int(reply.status)
+
+    serving = asyncio.create_task(serve(SETTINGS, build, ready=ready.set_result))
+    try:
+        port = await ready
+        problem.append("relay outbox has failed for 61 s")
+
+        async def not_serving() -> bool:
+            return bool(await status(port) == health_pb2.HealthCheckResponse.NOT_SERVING)
+
+        await eventually(not_serving, 10, what="NOT_SERVING while a check fails")
+        problem.clear()
+
+        async def serving_again() -> bool:
+            return bool(await status(port) == health_pb2.HealthCheckResponse.SERVING)
+
+        await eventually(serving_again, 10, what="SERVING once the check passes")
+    finally:
+        serving.cancel()
+        await asyncio.gather(serving, return_exceptions=True)

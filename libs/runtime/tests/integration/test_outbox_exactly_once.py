@@ -16,7 +16,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 
-from atelier_runtime.bus import connect, ensure_stream
+from atelier_runtime.bus import connect
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.consumer import Handler, IdempotentConsumer
 from atelier_runtime.db import DbConnection, DbPool, create_pool
@@ -41,23 +41,8 @@ async def pool(database_url: str) -> AsyncIterator[DbPool]:
 
 
 @pytest.fixture
-def names(bus_prefix: str) -> BusNames:
-    return BusNames(bus_prefix)
-
-
-@pytest.fixture
-async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
-    nc = await connect(nats_url, "test-exactly-once")
-    js = nc.jetstream()
-    await ensure_stream(js, names, "demo")
-    yield js
-    await js.delete_stream(names.stream("demo"))
-    await nc.close()
-
-
-@pytest.fixture
 async def start_relay(
-    database_url: str, nats_url: str, tmp_path: Path
+    database_url: str, nats_url: str, bus_names: BusNames, tmp_path: Path
 ) -> AsyncIterator[Callable[..., Awaitable[Process]]]:
     started: list[Process] = []
 
@@ -68,6 +53,7 @@ async def start_relay(
                 str(RELAY_SCRIPT),
                 database_url,
                 nats_url,
+                bus_names.stream("demo"),
                 *options,
                 stdout=log,
                 stderr=log,
@@ -98,7 +84,7 @@ class Downstream:
             raise RuntimeError("downstream hiccup")  # rolls the effect back; naked, retried
 
 
-async def write_events(pool: DbPool, names: BusNames) -> None:
+async def write_events(pool: DbPool, bus_names: BusNames) -> None:
     """Ten transactions of thirty, running concurrently so their inserts interleave."""
 
     async def write(batch: list[str]) -> None:
@@ -107,24 +93,24 @@ async def write_events(pool: DbPool, names: BusNames) -> None:
                 await add_to_outbox(
                     conn,
                     event_id=event_id,
-                    subject=names.subject("demo", "happened"),
+                    subject=bus_names.subject("demo", "happened"),
                     payload=event_id.encode(),
                 )
 
     await asyncio.gather(*(write(EVENT_IDS[i : i + 30]) for i in range(0, N, 30)))
 
 
-async def stored_count(js: JetStreamContext, names: BusNames) -> int:
-    return (await js.stream_info(names.stream("demo"))).state.messages
+async def stored_count(js: JetStreamContext, bus_names: BusNames) -> int:
+    return (await js.stream_info(bus_names.stream("demo"))).state.messages
 
 
 def consumer(
-    js: JetStreamContext, pool: DbPool, names: BusNames, handler: Handler
+    js: JetStreamContext, pool: DbPool, bus_names: BusNames, handler: Handler
 ) -> IdempotentConsumer:
     return IdempotentConsumer(
         js,
         pool,
-        stream=names.stream("demo"),
+        stream=bus_names.stream("demo"),
         durable="effects",
         handler=handler,
         ack_wait=1.0,
@@ -137,17 +123,17 @@ async def relay_with_a_crash(
     start_relay: Callable[..., Awaitable[Process]],
     pool: DbPool,
     js: JetStreamContext,
-    names: BusNames,
+    bus_names: BusNames,
 ) -> None:
     first = await start_relay("--throttle", "0.05")
 
     async def some_published() -> bool:
-        return await stored_count(js, names) >= 30
+        return await stored_count(js, bus_names) >= 30
 
     await eventually(some_published, 30.0)
     first.kill()
     await first.wait()
-    assert await stored_count(js, names) < N, "the relay should die mid-run"
+    assert await stored_count(js, bus_names) < N, "the relay should die mid-run"
 
     second = await start_relay()
 
@@ -166,7 +152,7 @@ async def relay_with_a_crash(
 
 
 async def consume_until_the_ack_is_lost(
-    nats_url: str, pool: DbPool, names: BusNames, downstream: Downstream
+    nats_url: str, pool: DbPool, bus_names: BusNames, downstream: Downstream
 ) -> None:
     """A consumer whose connection dies right after handling LOST_ACK_ID: committed, not acked."""
     nc: NATS = await connect(nats_url, "consumer-that-dies")
@@ -176,7 +162,7 @@ async def consume_until_the_ack_is_lost(
         if msg.headers and msg.headers["Nats-Msg-Id"] == LOST_ACK_ID:
             await nc.close()
 
-    dying = consumer(nc.jetstream(), pool, names, handle_then_die)
+    dying = consumer(nc.jetstream(), pool, bus_names, handle_then_die)
 
     async def consume_until_it_fails() -> None:
         async with asyncio.timeout(30):
@@ -188,13 +174,15 @@ async def consume_until_the_ack_is_lost(
 
 
 async def consume_the_rest(
-    nats_url: str, js: JetStreamContext, pool: DbPool, names: BusNames, downstream: Downstream
+    nats_url: str, js: JetStreamContext, pool: DbPool, bus_names: BusNames, downstream: Downstream
 ) -> None:
     nc = await connect(nats_url, "consumer-that-survives")
-    running = asyncio.create_task(consumer(nc.jetstream(), pool, names, downstream.handle).run())
+    running = asyncio.create_task(
+        consumer(nc.jetstream(), pool, bus_names, downstream.handle).run()
+    )
 
     async def settled() -> bool:
-        info = await js.consumer_info(names.stream("demo"), "effects")
+        info = await js.consumer_info(bus_names.stream("demo"), "effects")
         processed = await pool.fetchval("SELECT count(*) FROM processed_messages")
         return bool(processed == N and info.num_ack_pending == 0 and info.num_pending == 0)
 
@@ -208,19 +196,19 @@ async def test_every_event_takes_effect_exactly_once_despite_a_killed_relay_and_
     nats_url: str,
     pool: DbPool,
     js: JetStreamContext,
-    names: BusNames,
+    bus_names: BusNames,
     start_relay: Callable[..., Awaitable[Process]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="atelier_runtime.consumer")
-    await write_events(pool, names)
+    await write_events(pool, bus_names)
 
-    await relay_with_a_crash(start_relay, pool, js, names)
-    assert await stored_count(js, names) == N  # resent batches were deduplicated by msg id
+    await relay_with_a_crash(start_relay, pool, js, bus_names)
+    assert await stored_count(js, bus_names) == N  # resent batches were deduplicated by msg id
 
     downstream = Downstream()
-    await consume_until_the_ack_is_lost(nats_url, pool, names, downstream)
-    await consume_the_rest(nats_url, js, pool, names, downstream)
+    await consume_until_the_ack_is_lost(nats_url, pool, bus_names, downstream)
+    await consume_the_rest(nats_url, js, pool, bus_names, downstream)
 
     per_event = await pool.fetch("SELECT event_id, count(*) AS n FROM effects GROUP BY event_id")
     assert {row["event_id"]: row["n"] for row in per_event} == dict.fromkeys(EVENT_IDS, 1)

@@ -10,51 +10,35 @@ from datetime import timedelta
 
 import asyncpg
 import pytest
-from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
 
-from atelier_runtime.bus import OutgoingMessage, Publisher, connect, ensure_stream
+from atelier_runtime.bus import OutgoingMessage, Publisher
 from atelier_runtime.bus_names import BusNames
-from atelier_runtime.db import DbConnection, DbPool, apply_migrations, create_pool
-from atelier_runtime.outbox import add_to_outbox, install_outbox, prune_outbox
+from atelier_runtime.db import DbConnection, DbPool, apply_migrations
+from atelier_runtime.outbox import add_to_outbox, prune_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
 from atelier_runtime.relay_source import tx_ordered_batch_query
+from atelier_testing.infrastructure import Servers
 from atelier_testing.polling import eventually
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    pool = await create_pool(database_url)
-    await install_outbox(pool)
-    yield pool
-    await pool.close()
-
-
-@pytest.fixture
-def names(bus_prefix: str) -> BusNames:
-    return BusNames(bus_prefix)
-
-
-@pytest.fixture
-async def js(nats_url: str, names: BusNames) -> AsyncIterator[JetStreamContext]:
-    nc: NATS = await connect(nats_url, "test-relay")
-    js = nc.jetstream()
-    await ensure_stream(js, names, "demo")
-    yield js
-    await js.delete_stream(names.stream("demo"))
-    await nc.close()
+from atelier_testing.streams import stored_msg_ids
 
 
 @pytest.fixture
 async def relays(
-    database_url: str, js: JetStreamContext
+    database_url: str, js: JetStreamContext, bus_names: BusNames
 ) -> AsyncIterator[Callable[[], OutboxRelay]]:
     made: list[OutboxRelay] = []
 
     def make() -> OutboxRelay:
         made.append(
-            OutboxRelay(database_url, Publisher(js), poll_interval=30, lock_retry_interval=0.05)
+            OutboxRelay(
+                database_url,
+                Publisher(js),
+                stream=bus_names.stream("demo"),
+                poll_interval=30,
+                lock_retry_interval=0.05,
+            )
         )
         return made[-1]
 
@@ -63,40 +47,29 @@ async def relays(
         await relay.close()
 
 
-async def published_ids(js: JetStreamContext, stream: str) -> list[str]:
-    """Msg ids in the order the stream stored them."""
-    last = (await js.stream_info(stream)).state.last_seq
-    ids = []
-    for seq in range(1, last + 1):
-        msg = await js.get_msg(stream, seq=seq)
-        assert msg.headers is not None
-        ids.append(msg.headers["Nats-Msg-Id"])
-    return ids
-
-
 async def stop(task: asyncio.Task[None]) -> None:
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task
 
 
-async def add(conn: DbConnection, names: BusNames, event_id: str) -> None:
+async def add(conn: DbConnection, bus_names: BusNames, event_id: str) -> None:
     await add_to_outbox(
-        conn, event_id=event_id, subject=names.subject("demo", "happened"), payload=b"{}"
+        conn, event_id=event_id, subject=bus_names.subject("demo", "happened"), payload=b"{}"
     )
 
 
-async def add_committed(pool: DbPool, names: BusNames, *event_ids: str) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def add_committed(outbox_pool: DbPool, bus_names: BusNames, *event_ids: str) -> None:
+    async with outbox_pool.acquire() as conn, conn.transaction():
         for event_id in event_ids:
-            await add(conn, names, event_id)
+            await add(conn, bus_names, event_id)
 
 
 async def test_events_are_published_in_commit_order_when_an_earlier_position_commits_later(
     database_url: str,
-    pool: DbPool,
+    outbox_pool: DbPool,
     js: JetStreamContext,
-    names: BusNames,
+    bus_names: BusNames,
     relays: Callable[[], OutboxRelay],
 ) -> None:
     relay = relays()
@@ -105,68 +78,97 @@ async def test_events_are_published_in_commit_order_when_an_earlier_position_com
     await first_tx.start()
     await first.fetchval("SELECT pg_current_xact_id()")  # the first takes its transaction id now
     await second_tx.start()
-    await add(second, names, "second-1")  # lower position, later transaction
-    await add(first, names, "first-1")
+    await add(second, bus_names, "second-1")  # lower position, later transaction
+    await add(first, bus_names, "first-1")
 
     await first_tx.commit()
     assert await relay.relay_once() == 1
     await second_tx.commit()
     assert await relay.relay_once() == 1
 
-    assert await published_ids(js, names.stream("demo")) == ["first-1", "second-1"]
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == ["first-1", "second-1"]
     await first.close()
     await second.close()
 
 
 async def test_events_of_an_open_older_transaction_are_waited_for_not_skipped(
     database_url: str,
-    pool: DbPool,
+    outbox_pool: DbPool,
     js: JetStreamContext,
-    names: BusNames,
+    bus_names: BusNames,
     relays: Callable[[], OutboxRelay],
 ) -> None:
     relay = relays()
     older, newer = await asyncpg.connect(database_url), await asyncpg.connect(database_url)
     older_tx = older.transaction()
     await older_tx.start()
-    await add(older, names, "older-1")
+    await add(older, bus_names, "older-1")
     async with newer.transaction():
-        await add(newer, names, "newer-1")
+        await add(newer, bus_names, "newer-1")
 
     # A reader tailing by position would publish newer-1 now and skip older-1 for good.
     assert await relay.relay_once() == 0
-    await add(older, names, "older-2")
+    await add(older, bus_names, "older-2")
     await older_tx.commit()
     assert await relay.relay_once() == 3
 
-    assert await published_ids(js, names.stream("demo")) == ["older-1", "older-2", "newer-1"]
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == ["older-1", "older-2", "newer-1"]
     await older.close()
     await newer.close()
 
 
+async def test_a_long_transaction_in_another_database_does_not_hold_the_relay_back(
+    servers: Servers,
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
+) -> None:
+    relay = relays()
+    neighbour = await asyncpg.connect(servers.postgres_admin_url)
+    long_running = neighbour.transaction()
+    await long_running.start()
+    # Holding a transaction id, as a writer in the neighbouring database would.
+    await neighbour.fetchval("SELECT pg_current_xact_id()")
+    try:
+        await add_committed(outbox_pool, bus_names, "after-the-neighbour-began")
+
+        assert await relay.relay_once() == 1
+    finally:
+        await long_running.rollback()
+        await neighbour.close()
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == ["after-the-neighbour-began"]
+
+
 async def test_a_second_relay_waits_while_the_first_holds_the_lock_and_takes_over_after_it(
-    pool: DbPool, js: JetStreamContext, names: BusNames, relays: Callable[[], OutboxRelay]
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
 ) -> None:
     first, standby = relays(), relays()
-    await add_committed(pool, names, "evt-1")
+    await add_committed(outbox_pool, bus_names, "evt-1")
     assert await first.relay_once() == 1
 
-    await add_committed(pool, names, "evt-2", "evt-3")
+    await add_committed(outbox_pool, bus_names, "evt-2", "evt-3")
     assert await standby.relay_once() == 0
     assert not standby.holds_lock
     standby_run = asyncio.create_task(standby.run())
     await first.close()
 
     async def all_published() -> bool:
-        return len(await published_ids(js, names.stream("demo"))) == 3
+        return len(await stored_msg_ids(js, bus_names.stream("demo"))) == 3
 
     await eventually(all_published)
     await stop(standby_run)
-    assert await published_ids(js, names.stream("demo")) == ["evt-1", "evt-2", "evt-3"]
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == ["evt-1", "evt-2", "evt-3"]
 
 
 async def test_a_running_relay_is_woken_by_a_commit(
-    pool: DbPool, js: JetStreamContext, names: BusNames, relays: Callable[[], OutboxRelay]
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
 ) -> None:
     relay = relays()  # polls only every 30 s: the NOTIFY must wake it
     running = asyncio.create_task(relay.run())
@@ -175,69 +177,80 @@ async def test_a_running_relay_is_woken_by_a_commit(
         return relay.holds_lock
 
     await eventually(holds_lock)
-    await add_committed(pool, names, "evt-1")
+    await add_committed(outbox_pool, bus_names, "evt-1")
 
     async def published() -> bool:
-        return await published_ids(js, names.stream("demo")) == ["evt-1"]
+        return await stored_msg_ids(js, bus_names.stream("demo")) == ["evt-1"]
 
     await eventually(published)
     await stop(running)
 
 
 async def test_a_new_relay_resumes_after_the_stored_cursor(
-    pool: DbPool, js: JetStreamContext, names: BusNames, relays: Callable[[], OutboxRelay]
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
 ) -> None:
     first = relays()
-    await add_committed(pool, names, "evt-1", "evt-2")
+    await add_committed(outbox_pool, bus_names, "evt-1", "evt-2")
     assert await first.relay_once() == 2
     await first.close()
 
     successor = relays()
     assert await successor.relay_once() == 0
-    await add_committed(pool, names, "evt-3")
+    await add_committed(outbox_pool, bus_names, "evt-3")
     assert await successor.relay_once() == 1
 
 
 async def test_a_published_event_carries_the_trace_of_the_request_that_wrote_it(
-    pool: DbPool, js: JetStreamContext, names: BusNames, relays: Callable[[], OutboxRelay]
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
 ) -> None:
     tracer = TracerProvider().get_tracer("test")
     with tracer.start_as_current_span("request") as span:
-        await add_committed(pool, names, "evt-1")
+        await add_committed(outbox_pool, bus_names, "evt-1")
 
     await relays().relay_once()
 
-    stored = await js.get_msg(names.stream("demo"), seq=1)
+    stored = await js.get_msg(bus_names.stream("demo"), seq=1)
     assert stored.headers is not None
     assert stored.headers["traceparent"].split("-")[1] == f"{span.get_span_context().trace_id:032x}"
 
 
-async def test_adding_an_event_twice_records_it_once(pool: DbPool, names: BusNames) -> None:
-    async with pool.acquire() as conn, conn.transaction():
+async def test_adding_an_event_twice_records_it_once(
+    outbox_pool: DbPool, bus_names: BusNames
+) -> None:
+    async with outbox_pool.acquire() as conn, conn.transaction():
         first = await add_to_outbox(conn, event_id="evt-1", subject="s", payload=b"1")
         again = await add_to_outbox(conn, event_id="evt-1", subject="s", payload=b"1")
 
     assert (first, again) == (True, False)
-    assert await pool.fetchval("SELECT count(*) FROM outbox") == 1
+    assert await outbox_pool.fetchval("SELECT count(*) FROM outbox") == 1
 
 
-async def test_adding_an_event_outside_a_transaction_is_refused(pool: DbPool) -> None:
-    async with pool.acquire() as conn:
+async def test_adding_an_event_outside_a_transaction_is_refused(outbox_pool: DbPool) -> None:
+    async with outbox_pool.acquire() as conn:
         with pytest.raises(RuntimeError, match="transaction"):
             await add_to_outbox(conn, event_id="evt-1", subject="s", payload=b"1")
 
 
 async def test_pruning_removes_only_published_events(
-    pool: DbPool, js: JetStreamContext, names: BusNames, relays: Callable[[], OutboxRelay]
+    outbox_pool: DbPool,
+    js: JetStreamContext,
+    bus_names: BusNames,
+    relays: Callable[[], OutboxRelay],
 ) -> None:
-    await add_committed(pool, names, "evt-1", "evt-2")
+    await add_committed(outbox_pool, bus_names, "evt-1", "evt-2")
     await relays().relay_once()
-    await add_committed(pool, names, "evt-3")
+    await add_committed(outbox_pool, bus_names, "evt-3")
 
-    removed = await prune_outbox(pool, older_than=timedelta(0))
+    removed = await prune_outbox(outbox_pool, older_than=timedelta(0))
 
     assert removed == 2
-    rows = await pool.fetch("SELECT event_id FROM outbox")
+    rows = await outbox_pool.fetch("SELECT event_id FROM outbox")
     assert [row["event_id"] for row in rows] == ["evt-3"]
 
 
@@ -264,6 +277,7 @@ class StoredEventsSource:
     batch_query: str = tx_ordered_batch_query(
         "stored_events", "originator_id, originator_version, state", position="notification_id"
     )
+    lag_query: str | None = None
 
     def to_message(self, row: asyncpg.Record) -> OutgoingMessage:
         return OutgoingMessage(
@@ -274,19 +288,21 @@ class StoredEventsSource:
 
 
 async def test_the_relay_publishes_from_an_event_store_table_as_well(
-    database_url: str, pool: DbPool, js: JetStreamContext, names: BusNames
+    database_url: str, outbox_pool: DbPool, js: JetStreamContext, bus_names: BusNames
 ) -> None:
-    await apply_migrations(pool, "events", (STORED_EVENTS,))
+    await apply_migrations(outbox_pool, "events", (STORED_EVENTS,))
     account = uuid.uuid4()
-    await pool.executemany(
+    await outbox_pool.executemany(
         "INSERT INTO stored_events (originator_id, originator_version, topic, state)"
         " VALUES ($1, $2, 'Granted', $3)",
         [(account, version, json.dumps({"v": version}).encode()) for version in (1, 2)],
     )
-    source = StoredEventsSource(names.subject("demo", "granted"))
+    source = StoredEventsSource(bus_names.subject("demo", "granted"))
 
-    async with OutboxRelay(database_url, Publisher(js), source) as relay:
+    async with OutboxRelay(
+        database_url, Publisher(js), source, stream=bus_names.stream("demo")
+    ) as relay:
         assert await relay.relay_once() == 2
 
-    assert await published_ids(js, names.stream("demo")) == [f"{account}:1", f"{account}:2"]
-    assert await pool.fetchval("SELECT source FROM outbox_cursor") == "stored_events"
+    assert await stored_msg_ids(js, bus_names.stream("demo")) == [f"{account}:1", f"{account}:2"]
+    assert await outbox_pool.fetchval("SELECT source FROM outbox_cursor") == "stored_events"

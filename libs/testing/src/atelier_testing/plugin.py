@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
 import asyncpg
 import boto3
 import pytest
+from nats.js import JetStreamContext
 
 from atelier_localinfra.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from atelier_runtime.bus import connect
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.db import DbPool, create_pool
 from atelier_testing.ids import random_name
 from atelier_testing.infrastructure import Servers, session_servers
 
@@ -27,14 +29,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers() -> Iterator[Servers]:
-    # Not under pytest's temporary root: pytest keeps only its three newest session folders
-    # there, so a second test session starting on the same machine (another worktree, a
-    # developer's run beside CI) deleted the data directory of this one's PostgreSQL mid-run.
-    with (
-        tempfile.TemporaryDirectory(prefix="atelier-test-servers-") as work,
-        session_servers(Path(work)) as running,
-    ):
+def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    with session_servers(tmp_path_factory.mktemp("servers")) as running:
         yield running
 
 
@@ -65,9 +61,35 @@ def nats_url(servers: Servers) -> str:
 
 
 @pytest.fixture
+async def db_pool(database_url: str) -> AsyncIterator[DbPool]:
+    """A connection pool on this test's fresh database."""
+    pool = await create_pool(database_url, max_size=10)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
 def bus_prefix() -> str:
     """A stream/subject prefix no other test uses, so tests share one NATS server safely."""
     return random_name("t")
+
+
+@pytest.fixture
+def bus_names(bus_prefix: str) -> BusNames:
+    """Stream and subject names under this test's prefix."""
+    return BusNames(bus_prefix)
+
+
+@pytest.fixture
+async def jetstream(nats_url: str, bus_names: BusNames) -> AsyncIterator[JetStreamContext]:
+    """JetStream on the session's NATS; every stream made under the test's prefix goes after."""
+    client = await connect(nats_url, "atelier-test")
+    js = client.jetstream()
+    yield js
+    for info in await js.streams_info():
+        if info.config.name and info.config.name.startswith(f"{bus_names.prefix}_"):
+            await js.delete_stream(info.config.name)
+    await client.close()
 
 
 @dataclass(frozen=True)

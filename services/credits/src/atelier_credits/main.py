@@ -30,8 +30,12 @@ from atelier_credits.settings import CreditsSettings
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import apply_migrations
+from atelier_runtime.dead_letter_retry import republisher
+from atelier_runtime.dead_letter_servicer import dead_letter_service
+from atelier_runtime.dead_letters import relay_parking
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox_relay import OutboxRelay
+from atelier_runtime.relay_metrics import observe_relay_lag
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
 from atelier_runtime.service_auth import ADMIN_ROLES, ServiceTokenGuard
@@ -82,13 +86,18 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     ledger = Ledger(batcher, store, clock=utc_now)
 
     assert settings.database_url is not None  # open_database refused to start without it
+    publisher = Publisher(bus.jetstream())
     relay = OutboxRelay(
         settings.database_url,
-        Publisher(bus.jetstream()),
+        publisher,
         CreditsLogSource(mapper, BusNames(settings.nats_prefix)),
+        stream=BusNames(settings.nats_prefix).stream("credits"),
+        park=relay_parking(CreditsLogSource.name),
         poll_interval=settings.credits_relay_poll_s,
     )
     scope.spawn(relay.run(), name="credits-relay")
+    observe_relay_lag(relay)
+    scope.add_readiness_check(lambda: relay.problem(settings.relay_stuck_after_s))
     projector = StatementProjector(pool, mapper)
     observe_projection_lag(projector)
     scope.spawn(
@@ -100,7 +109,13 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
     servicer = CreditsServicer(ledger, StatementReader(pool))
     admin_guard = ServiceTokenGuard(settings.jwt_secret, ADMIN_ROLES)
     if not admin_guard.configured:
-        _log.warning("ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild) are refused")
+        _log.warning(
+            "ATELIER_JWT_SECRET is not set: admin calls (audit, rebuild, dead letters) are refused"
+        )
+    # Events the relay parks (origin relay:credits_events) are retried by publishing them again.
+    dead_letters = await dead_letter_service(
+        pool, guard=admin_guard, republish=republisher(publisher)
+    )
     return [
         GrpcService.of(
             SERVICE_NAME, credits_pb2_grpc.add_CreditsServiceServicer_to_server, servicer
@@ -111,6 +126,7 @@ async def build(settings: CreditsSettings, scope: ServiceScope) -> Sequence[Grpc
             CreditsAdminServicer(pool, mapper),
             guard=admin_guard,
         ),
+        dead_letters,
     ]
 
 

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
 
 import pytest
-from services.credits.tests.integration.projection_support import Activity, migrated_pool
+from services.credits.tests.integration.projection_support import Activity
 
 from atelier_credits.adapters.audit_reader import AuditProgress, audit_database
 from atelier_credits.adapters.log_rows import EVENT_COLUMNS, domain_event
@@ -18,12 +17,11 @@ from atelier_runtime.db import DbPool
 
 
 @pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    async with migrated_pool(database_url) as migrated:
-        activity = Activity(migrated, seed=21, accounts=4)
-        await activity.run(80)
-        await StatementProjector(migrated, event_mapper()).catch_up()
-        yield migrated
+async def pool(pool: DbPool) -> DbPool:
+    """The fresh credits database, with four accounts' activity projected."""
+    await Activity(pool, seed=21, accounts=4).run(80)
+    await StatementProjector(pool, event_mapper()).catch_up()
+    return pool
 
 
 async def audited(pool: DbPool, account_id: str | None = None) -> AuditReport:

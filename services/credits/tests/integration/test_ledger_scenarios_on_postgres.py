@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from services.credits.tests.ledger_scenarios import SCENARIOS, LedgerBench, Scenario, scenario_id
 
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.postgres_store import PostgresAccountStore
-from atelier_credits.adapters.schema import MIGRATIONS
-from atelier_runtime.db import DbPool, apply_migrations, create_pool
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    created = await create_pool(database_url)
-    await apply_migrations(created, "credits", MIGRATIONS)
-    yield created
-    await created.close()
+from atelier_runtime.db import DbPool
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=scenario_id)

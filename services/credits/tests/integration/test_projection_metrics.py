@@ -2,27 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoint
 
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.postgres_store import PostgresAccountStore
 from atelier_credits.adapters.projection_metrics import observe_projection_lag
-from atelier_credits.adapters.schema import MIGRATIONS
 from atelier_credits.adapters.statement_projector import StatementProjector
 from atelier_credits.application.ledger import Ledger
-from atelier_runtime.db import DbPool, apply_migrations, create_pool
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    created = await create_pool(database_url)
-    await apply_migrations(created, "credits", MIGRATIONS)
-    yield created
-    await created.close()
+from atelier_runtime.db import DbPool
 
 
 def _gauges(reader: InMemoryMetricReader) -> dict[str, float]:

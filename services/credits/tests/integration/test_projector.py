@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import asyncpg
@@ -14,7 +13,6 @@ from services.credits.tests.integration.projection_support import (
     Activity,
     expected_lines,
     line_rows,
-    migrated_pool,
     stored_lines,
 )
 
@@ -29,14 +27,9 @@ from atelier_credits.adapters.statement_projector import (
 from atelier_credits.domain import CreditAccount
 from atelier_runtime.db import DbConnection, DbPool
 from atelier_runtime.relay_source import RelayCursor
+from atelier_testing.polling import eventually
 
 DEADLINE = 20.0
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    async with migrated_pool(database_url) as migrated:
-        yield migrated
 
 
 def projector(pool: DbPool, batch_size: int = 7) -> StatementProjector:
@@ -125,18 +118,21 @@ async def test_a_projector_killed_mid_batch_neither_duplicates_nor_skips(pool: D
 
 
 async def wait_for_backend_waiting_on_insert(pool: DbPool) -> int:
-    async with asyncio.timeout(DEADLINE), pool.acquire() as conn:
-        while True:
-            pid = await conn.fetchval(
-                """
-                SELECT pid FROM pg_stat_activity
-                WHERE datname = current_database() AND wait_event_type = 'Lock'
-                  AND query LIKE '%INSERT INTO statement_lines%'
-                """
-            )
-            if pid is not None:
-                return int(pid)
-            await asyncio.sleep(0.01)
+    found: list[int] = []
+
+    async def waiting_on_insert() -> bool:
+        pid = await pool.fetchval(
+            """
+            SELECT pid FROM pg_stat_activity
+            WHERE datname = current_database() AND wait_event_type = 'Lock'
+              AND query LIKE '%INSERT INTO statement_lines%'
+            """
+        )
+        found.extend([] if pid is None else [int(pid)])
+        return bool(found)
+
+    await eventually(waiting_on_insert, DEADLINE, what="a projector blocked on its insert")
+    return found[0]
 
 
 async def test_racing_projectors_project_each_event_exactly_once(pool: DbPool) -> None:
@@ -222,9 +218,10 @@ async def test_run_keeps_projecting_until_cancelled(pool: DbPool) -> None:
 
 async def wait_until_caught_up(watcher: StatementProjector) -> None:
     # Another process's progress shows only in the database: polling it is the only way.
-    async with asyncio.timeout(DEADLINE):
-        while (await watcher.lag()).events > 0:  # noqa: ASYNC110
-            await asyncio.sleep(0.02)
+    async def caught_up() -> bool:
+        return (await watcher.lag()).events == 0
+
+    await eventually(caught_up, DEADLINE, what="the projection caught up")
 
 
 async def test_an_event_of_an_account_without_a_row_stalls_the_projector(pool: DbPool) -> None:

@@ -3,21 +3,13 @@ the receipts the store writes itself."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
-import pytest
-from services.credits.tests.integration.projection_support import Activity, migrated_pool
+from services.credits.tests.integration.projection_support import Activity
 
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.receipts_backfill import RECEIPTS_BACKFILL
 from atelier_runtime.db import DbPool
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    async with migrated_pool(database_url) as migrated:
-        yield migrated
 
 
 async def _receipts(pool: DbPool) -> dict[tuple[Any, str, str], tuple[int, Any]]:

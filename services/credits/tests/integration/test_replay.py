@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import asyncpg
 import pytest
@@ -11,7 +10,6 @@ from services.credits.tests.integration.projection_support import (
     Activity,
     balance_rows,
     line_rows,
-    migrated_pool,
     rows,
 )
 
@@ -22,12 +20,6 @@ from atelier_credits.adapters.statement_projector import StatementProjector
 from atelier_runtime.db import DbPool
 
 POSITIONS = "SELECT projection, tx_id::text, notification_id FROM projection_positions"
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    async with migrated_pool(database_url) as migrated:
-        yield migrated
 
 
 async def live_projections(pool: DbPool, seed: int) -> None:

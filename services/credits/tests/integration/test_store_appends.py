@@ -3,7 +3,6 @@ round-trip loads that bring a held copy up to date, snapshots the size of the li
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 
@@ -11,22 +10,13 @@ import pytest
 
 from atelier_credits.adapters.memory_store import event_mapper
 from atelier_credits.adapters.postgres_store import PostgresAccountStore
-from atelier_credits.adapters.schema import MIGRATIONS
 from atelier_credits.application.ports import ConcurrencyConflict
 from atelier_credits.domain import CreditAccount
 from atelier_credits.domain.history import Kind
-from atelier_runtime.db import DbPool, apply_migrations, create_pool
+from atelier_runtime.db import DbPool
 
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 EVERY = 10
-
-
-@pytest.fixture
-async def pool(database_url: str) -> AsyncIterator[DbPool]:
-    created = await create_pool(database_url)
-    await apply_migrations(created, "credits", MIGRATIONS)
-    yield created
-    await created.close()
 
 
 def _busy_account(cycles: int) -> CreditAccount:

@@ -11,7 +11,7 @@ from eventsourcing.persistence import Mapper, StoredEvent
 from atelier_credits.adapters.event_messages import envelope_for
 from atelier_runtime.bus import OutgoingMessage
 from atelier_runtime.bus_names import BusNames
-from atelier_runtime.relay_source import tx_ordered_batch_query
+from atelier_runtime.relay_source import tx_ordered_batch_query, tx_ordered_lag_query
 
 # account_balances is written in the same transaction as the events, so the join always finds
 # the account id of a committed event.
@@ -29,6 +29,9 @@ class CreditsLogSource:
     name = "credits_events"
     notify_channel: str | None = None  # NOTIFY would serialise every ledger commit; we poll.
     batch_query = _BATCH
+    lag_query = tx_ordered_lag_query(
+        "credits_events", "recorded_at", tx_id="tx_id", position="notification_id"
+    )
 
     def __init__(self, mapper: Mapper[UUID], names: BusNames) -> None:
         self._mapper = mapper

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -27,6 +26,7 @@ from atelier_credits.adapters.projection_position import (
 from atelier_credits.adapters.statement_table import AccountLine, insert_lines, running_balances
 from atelier_credits.domain.statement import RunningBalance, statement_line
 from atelier_runtime.db import DbConnection, DbPool
+from atelier_runtime.lag_gauges import Lag
 from atelier_runtime.relay_source import cursor_of, tx_ordered_batch_query
 
 PROJECTION = "statement_lines"
@@ -54,12 +54,8 @@ class ProjectionStalled(RuntimeError):
     """An event the projector cannot place; it stops there rather than skip the event."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProjectionLag:
-    """Committed events not yet projected, and how long ago the oldest of them happened."""
-
-    events: int
-    seconds: float
+# How far the projection is behind the log.
+ProjectionLag = Lag
 
 
 async def project_batch(conn: DbConnection, mapper: Mapper[UUID], limit: int) -> int:

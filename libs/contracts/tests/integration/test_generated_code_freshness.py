@@ -84,6 +84,7 @@ def test_only_files_with_a_service_get_grpc_modules() -> None:
         "credits/v1/credits_pb2_grpc.py",
         "generation/v1/generation_pb2_grpc.py",
         "media/v1/media_pb2_grpc.py",
+        "runtime/v1/dead_letters_pb2_grpc.py",
     ]
 
 

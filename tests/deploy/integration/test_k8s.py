@@ -34,6 +34,7 @@ OVERLAYS = ("dev", "prod")
 SHARED_CONFIG = {
     *BACKEND_ADDRESSES,
     "ATELIER_NATS_URL",
+    "ATELIER_NATS_REPLICAS",
     "ATELIER_S3_ENDPOINT",
     "ATELIER_S3_BUCKET",
     "ATELIER_S3_REGION",
@@ -373,3 +374,12 @@ def test_overlay_renders_to_deployable_objects(name: str, tmp_path: Path) -> Non
     documents = [d for path in sources if path.is_file() for d in documents_in(path)]
     assert documents
     assert schema_errors(documents) == []
+
+
+def test_streams_are_replicated_three_times_in_production_and_once_elsewhere() -> None:
+    overlays = {
+        name: (K8S / "overlays" / name / "kustomization.yaml").read_text() for name in OVERLAYS
+    }
+    assert "ATELIER_NATS_REPLICAS=3" in overlays["prod"]
+    assert "ATELIER_NATS_REPLICAS" not in overlays["dev"]
+    assert "ATELIER_NATS_REPLICAS=1" in (K8S / "base" / "kustomization.yaml").read_text()
