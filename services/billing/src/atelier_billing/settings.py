@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 
-class BillingSettings(ServiceSettings):
+class BillingSettings(DatabaseServiceSettings):
     """Shared service settings; billing-specific ones are added as the service grows."""
 
     service_name: str = "billing"

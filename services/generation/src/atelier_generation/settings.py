@@ -9,10 +9,11 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from atelier_generation.providers.local.running import LocalProviderConfig
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
+from atelier_runtime.settings_types import PortOrAny
 
 
-class GenerationSettings(ServiceSettings):
+class GenerationSettings(DatabaseServiceSettings):
     """Shared settings, the catalogue's file, and the built-in local provider's knobs."""
 
     service_name: str = "generation"
@@ -23,7 +24,7 @@ class GenerationSettings(ServiceSettings):
     # How long its output URLs work, like a provider's CDN links.
     local_provider_url_ttl_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
     local_provider_host: str = "127.0.0.1"
-    local_provider_port: int = Field(default=0, ge=0, le=65535)
+    local_provider_port: PortOrAny = 0
     # Where its files live; by default a temporary folder removed at stop.
     local_provider_dir: Path | None = None
     # Its folder's limit: the oldest files go first past it (a pod's /tmp is small).

@@ -17,7 +17,12 @@ from atelier_runtime.grpc_client import channel
 
 
 def started(catalogue: Path) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "ATELIER_CATALOG": str(catalogue)}
+    # A well-formed database URL, never reached: the catalogue is checked before anything opens.
+    environment = {
+        **os.environ,
+        "ATELIER_CATALOG": str(catalogue),
+        "ATELIER_DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/generation",
+    }
     return subprocess.run(
         [sys.executable, "-m", "atelier_generation.main"],
         env=environment,

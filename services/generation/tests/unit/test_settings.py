@@ -8,6 +8,12 @@ from atelier_generation.settings import GenerationSettings
 from atelier_runtime.settings import SettingsError, load_settings
 
 
+@pytest.fixture(autouse=True)
+def database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The one variable generation cannot start without.
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/generation")
+
+
 def test_input_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(
         "ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", "https://media.example, http://127.0.0.1:9000"
