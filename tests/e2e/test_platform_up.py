@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import psutil
 import pytest
@@ -12,16 +11,18 @@ from tests.e2e.platform_process import Platform, atelier, processes_of, processe
 
 from atelier_cli.home import AtelierHome
 from atelier_localinfra import free_port
+from atelier_testing.private_dirs import private_directory
 
 # Ctrl-C: the edge, then every backend (in-flight calls finish), then the servers.
 STOP_WITHIN_S = 10.0
 
 
 @pytest.fixture
-def platform(tmp_path: Path) -> Iterator[Platform]:
-    running = Platform(tmp_path / "home", free_port())
-    yield running
-    running.kill()
+def platform() -> Iterator[Platform]:
+    with private_directory() as work:
+        running = Platform(work / "home", free_port())
+        yield running
+        running.kill()
 
 
 async def test_up_is_ready_refuses_a_twin_stops_clean_and_keeps_data(platform: Platform) -> None:

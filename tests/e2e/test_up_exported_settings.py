@@ -15,15 +15,21 @@ from atelier_cli.credits_admin_client import AdminCallFailed, audit_stream
 from atelier_cli.home import AtelierHome
 from atelier_cli.platform_access import CreditsAdminTarget
 from atelier_localinfra import free_port
+from atelier_testing.private_dirs import private_directory
 
 SECRET = "exported-e2e-secret-3f9a1c0123456789"
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def platform() -> Iterator[Platform]:
     """One platform for the module: starting one costs seconds."""
+    with private_directory() as work:
+        yield from _platform(work)
+
+
+def _platform(work: Path) -> Iterator[Platform]:
     running = Platform(
-        tmp_path_factory.mktemp("exported") / "home",
+        work / "home",
         free_port(),
         env={"ATELIER_JWT_SECRET": SECRET},
     )

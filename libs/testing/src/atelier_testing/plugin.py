@@ -33,10 +33,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(scope="session")
 def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
-    # Not under pytest's temporary root: PostgreSQL runs as an unprivileged user that must
-    # traverse every parent of its data directory, and each pytest session that starts on the
-    # machine resets that root to owner-only, which made a running session's PostgreSQL panic
-    # ("could not open pg_control: Permission denied") mid-suite.
+    # Not under pytest's temporary root (see private_dirs): a session's PostgreSQL panicked
+    # ("could not open pg_control: Permission denied") when another session started.
     work = Path(tempfile.mkdtemp(prefix="atelier-test-servers-"))
     with session_servers(work) as running:
         yield running
