@@ -98,6 +98,9 @@ class LocalPostgres:
             entry = pwd.getpwnam(self.user)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
             _open_path_to(self.data_dir)
+            # The binaries live in the checkout's environment, which may sit below a private
+            # folder (a clone in `mktemp -d`): the server's user must reach them too.
+            _open_path_to(_bin_dir())
         subprocess.run(
             [
                 str(_bin_dir() / "initdb"),
