@@ -97,10 +97,7 @@ class LocalPostgres:
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
-            _open_path_to(self.data_dir)
-            # The binaries live in the checkout's environment, which may sit below a private
-            # folder (a clone in `mktemp -d`): the server's user must reach them too.
-            _open_path_to(_bin_dir())
+            self._open_paths()
         subprocess.run(
             [
                 str(_bin_dir() / "initdb"),
@@ -118,6 +115,12 @@ class LocalPostgres:
             stderr=subprocess.PIPE,
         )
 
+    def _open_paths(self) -> None:
+        _open_path_to(self.data_dir)
+        # The binaries live in the checkout's environment, which may sit below a private folder
+        # (a clone in `mktemp -d`): the server's user must reach them too.
+        _open_path_to(_bin_dir())
+
     def _ready(self) -> bool:
         if not port_open(self.host, self.port):
             return False
@@ -130,7 +133,7 @@ class LocalPostgres:
     def start(self, timeout: float = 60.0) -> LocalPostgres:
         self._initdb()
         if self.user is not None:
-            _open_path_to(self.data_dir)
+            self._open_paths()
         self.process.start()
         self.process.wait_until(self._ready, timeout)
         return self
