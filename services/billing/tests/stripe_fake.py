@@ -43,13 +43,19 @@ class StripeFake:
     secrets: Sequence[str] = (SECRET,)
     legacy: bool = False
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
-    clock: int = 1_767_225_600  # 2026-01-01
+    # Events' `created`, one second apart in the order they are made.
+    clock: int = field(default_factory=lambda: int(time.time()) - 3_600)
 
     def id(self, prefix: str) -> str:
         return f"{prefix}_{next(self._ids):06d}"
 
     def event(
-        self, kind: str, obj: Mapping[str, Any], *, event_id: str | None = None, created: int | None = None
+        self,
+        kind: str,
+        obj: Mapping[str, Any],
+        *,
+        event_id: str | None = None,
+        created: int | None = None,
     ) -> SignedEvent:
         self.clock += 1
         values = {
@@ -146,7 +152,13 @@ class StripeFake:
         return invoice
 
     def line(
-        self, price: str, amount: int, *, start: int, end: int | None = None, proration: bool = False
+        self,
+        price: str,
+        amount: int,
+        *,
+        start: int,
+        end: int | None = None,
+        proration: bool = False,
     ) -> Json:
         line: Json = {
             "id": self.id("il"),

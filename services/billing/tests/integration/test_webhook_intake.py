@@ -37,7 +37,11 @@ async def test_a_verified_event_is_stored_once_and_processed(platform: Platform)
 
     first, again = await platform.deliver(event, event)
 
-    assert (first.event_id, first.type, first.duplicate) == (event.event_id, "customer.created", False)
+    assert (first.event_id, first.type, first.duplicate) == (
+        event.event_id,
+        "customer.created",
+        False,
+    )
     assert again.duplicate
     assert await stored_events(platform) == 1
     await platform.settled()
@@ -47,7 +51,9 @@ async def test_a_verified_event_is_stored_once_and_processed(platform: Platform)
 
 async def test_a_redelivery_with_a_fresh_signature_is_a_duplicate(platform: Platform) -> None:
     event = platform.stripe.event("customer.created", {"id": "cus_1"})
-    resent = platform.stripe.signed(event.event_id, event.body.decode(), timestamp=int(time.time()) + 60)
+    resent = platform.stripe.signed(
+        event.event_id, event.body.decode(), timestamp=int(time.time()) + 60
+    )
 
     answers = await platform.deliver(event, resent)
 
@@ -71,7 +77,10 @@ def _signed_at(event: SignedEvent, skew: int, secret: str = SECRET) -> SignedEve
         (lambda e: _signed_at(e, 301), "headers.stripe-signature"),
         (lambda e: _signed_at(e, 0, "whsec_other"), "headers.stripe-signature"),
         (lambda e: SignedEvent(e.event_id, e.body, {}), "headers.stripe-signature"),
-        (lambda e: SignedEvent(e.event_id, e.body, {"Stripe-Signature": "t=1"}), "headers.stripe-signature"),
+        (
+            lambda e: SignedEvent(e.event_id, e.body, {"Stripe-Signature": "t=1"}),
+            "headers.stripe-signature",
+        ),
     ],
     ids=["tampered", "stale", "future", "unknown-secret", "missing", "malformed"],
 )
@@ -101,7 +110,10 @@ async def test_a_body_over_one_mebibyte_is_refused_before_any_hashing(platform: 
 
 async def test_header_names_are_matched_in_any_case(platform: Platform) -> None:
     event = platform.stripe.event("customer.created", {"id": "cus_1"})
-    headers = {"STRIPE-SIGNATURE": event.headers["Stripe-Signature"], "Content-Type": "application/json"}
+    headers = {
+        "STRIPE-SIGNATURE": event.headers["Stripe-Signature"],
+        "Content-Type": "application/json",
+    }
 
     answer = await platform.billing.HandleStripeWebhook(
         billing_pb2.HandleStripeWebhookRequest(body=event.body, headers=headers)
@@ -119,7 +131,8 @@ async def test_the_older_method_takes_the_signature_header_alone(platform: Platf
         )
     )
 
-    assert answer.event_id == event.event_id and not answer.duplicate
+    assert answer.event_id == event.event_id
+    assert not answer.duplicate
     await eventually(lambda: _processed(platform), what="event settled")
 
 

@@ -33,7 +33,8 @@ PAYMENT = PaymentRecord(
 def test_a_partial_refund_claws_back_its_share() -> None:
     clawback, after = after_refund(PAYMENT, added_refund_cents=500)
 
-    assert clawback == 500 and after.standing == 1500
+    assert clawback == 500
+    assert after.standing == 1500
 
 
 @given(st.lists(st.integers(min_value=1, max_value=900), min_size=1, max_size=8))

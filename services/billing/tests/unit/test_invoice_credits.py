@@ -34,7 +34,8 @@ def line(price: str, amount: int, *, proration: bool = False) -> InvoiceLine:
 def test_a_period_grants_the_plan_in_two_parts_the_capped_one_living_a_period_longer() -> None:
     credits = invoice_credits(invoice(line("price_pro_monthly", 2000)), "acct-1", PLANS, GRACE)
 
-    assert credits is not None and credits.credits == 2000
+    assert credits is not None
+    assert credits.credits == 2000
     main, carried = credits.orders
     assert (main.grant_id, main.amount, main.expires_at) == ("invoice:in_1", 1000, END + GRACE)
     assert (carried.grant_id, carried.amount) == ("invoice:in_1:rollover", 1000)
@@ -44,11 +45,15 @@ def test_a_period_grants_the_plan_in_two_parts_the_capped_one_living_a_period_lo
 
 
 def test_an_upgrade_tops_up_by_the_difference_between_the_plans() -> None:
-    lines = (line("price_basic_monthly", -300, proration=True), line("price_pro_monthly", 1500, proration=True))
+    lines = (
+        line("price_basic_monthly", -300, proration=True),
+        line("price_pro_monthly", 1500, proration=True),
+    )
 
     credits = invoice_credits(invoice(*lines), "acct-1", PLANS, GRACE)
 
-    assert credits is not None and credits.plan.name == "pro"
+    assert credits is not None
+    assert credits.plan.name == "pro"
     assert [(o.grant_id, o.amount) for o in credits.orders] == [("invoice:in_1:upgrade", 1600)]
 
 

@@ -23,7 +23,8 @@ packs:
 def test_the_shipped_plans_are_the_documented_defaults() -> None:
     plans = load_plans(None)
 
-    assert plans.default.name == "free" and plans.default.daily_free_credits == 10
+    assert plans.default.name == "free"
+    assert plans.default.daily_free_credits == 10
     credits = {p.price_id: p.monthly_credits for p in plans.plans.values() if p.price_id}
     assert credits == {
         "price_basic_monthly": 400,
@@ -31,7 +32,8 @@ def test_the_shipped_plans_are_the_documented_defaults() -> None:
         "price_pro_monthly": 2000,
     }
     pack = plans.pack_for_price("price_pack_500")
-    assert pack is not None and pack.credits == 500
+    assert pack is not None
+    assert pack.credits == 500
     assert all(p.grant_priority < plans.daily_grant_priority for p in plans.plans.values())
 
 
@@ -42,7 +44,8 @@ def test_a_file_replaces_the_plans(tmp_path: Path) -> None:
     plans = load_plans(path)
 
     assert plans.plan_for_price("price_pro") == plans.plans["pro"]
-    assert plans.plans["pro"].name == "pro" and plans.plans["pro"].rollover_cap == 500
+    assert plans.plans["pro"].name == "pro"
+    assert plans.plans["pro"].rollover_cap == 500
     assert plans.plan_for_price("price_basic_monthly") is None
 
 

@@ -31,7 +31,11 @@ def test_an_invoice_reads_the_same_in_both_shapes(legacy: bool) -> None:
     fake = StripeFake(legacy=legacy)
     line = fake.line("price_pro_monthly", 2000, start=START)
     invoice = fake.invoice(
-        "in_1", subscription="sub_1", customer="cus_1", account="acct-1", lines=[line],
+        "in_1",
+        subscription="sub_1",
+        customer="cus_1",
+        account="acct-1",
+        lines=[line],
         payment_intent="pi_1",
     )
 
@@ -39,7 +43,9 @@ def test_an_invoice_reads_the_same_in_both_shapes(legacy: bool) -> None:
 
     assert isinstance(fact, InvoicePaid)
     assert (fact.who.account_id, fact.who.subscription_id, fact.who.customer_id) == (
-        "acct-1", "sub_1", "cus_1",
+        "acct-1",
+        "sub_1",
+        "cus_1",
     )
     assert fact.lines[0].price_id == "price_pro_monthly"
     assert fact.lines[0].period is not None
@@ -58,8 +64,10 @@ def test_a_subscription_reads_the_same_in_both_shapes(legacy: bool) -> None:
     fact = read(fake, "customer.subscription.updated", subscription)
 
     assert isinstance(fact, SubscriptionChanged)
-    assert fact.price_id == "price_basic_monthly" and fact.status == "active"
-    assert fact.period is not None and fact.period.start.timestamp() == START
+    assert fact.price_id == "price_basic_monthly"
+    assert fact.status == "active"
+    assert fact.period is not None
+    assert fact.period.start.timestamp() == START
 
 
 def test_a_deleted_subscription_is_canceled_whatever_its_status_says() -> None:
@@ -70,14 +78,20 @@ def test_a_deleted_subscription_is_canceled_whatever_its_status_says() -> None:
 
     fact = read(fake, "customer.subscription.deleted", subscription)
 
-    assert isinstance(fact, SubscriptionChanged) and fact.status == "canceled"
+    assert isinstance(fact, SubscriptionChanged)
+    assert fact.status == "canceled"
 
 
 def test_a_pack_checkout_names_its_account_and_price() -> None:
     fake = StripeFake()
     session = fake.checkout(
-        "cs_1", mode="payment", account="acct-1", customer="cus_1", price="price_pack_500",
-        payment_intent="pi_1", amount_total=1000,
+        "cs_1",
+        mode="payment",
+        account="acct-1",
+        customer="cus_1",
+        price="price_pack_500",
+        payment_intent="pi_1",
+        amount_total=1000,
     )
 
     fact = read(fake, "checkout.session.completed", session)
@@ -99,7 +113,8 @@ def test_refunds_and_disputes_name_their_payment() -> None:
 
     assert isinstance(refund, RefundRecorded)
     assert refund.refs.keys() == ("charge:ch_1", "payment_intent:pi_1")
-    assert isinstance(closed, DisputeClosed) and closed.money_kept
+    assert isinstance(closed, DisputeClosed)
+    assert closed.money_kept
 
 
 def test_odd_field_types_read_as_absent_rather_than_failing() -> None:
@@ -109,7 +124,8 @@ def test_odd_field_types_read_as_absent_rather_than_failing() -> None:
     fact = read(fake, "invoice.paid", invoice)
 
     assert isinstance(fact, InvoicePaid)
-    assert fact.who.account_id is None and fact.lines[0].price_id is None
+    assert fact.who.account_id is None
+    assert fact.lines[0].price_id is None
 
 
 def test_unknown_types_are_unhandled() -> None:
