@@ -58,8 +58,9 @@ class StripeFake:
         created: int | None = None,
     ) -> SignedEvent:
         self.clock += 1
-        values = {
-            "id": event_id or self.id("evt"),
+        event_id = event_id or self.id("evt")
+        values: Json = {
+            "id": event_id,
             "object": "event",
             "api_version": "2024-06-20" if self.legacy else "2025-03-31.basil",
             "created": self.clock if created is None else created,
@@ -70,7 +71,7 @@ class StripeFake:
             "data": {"object": dict(obj)},
         }
         body = json.dumps(stripe.Event.construct_from(values, "sk_test_fake").to_dict())
-        return self.signed(values["id"], body)
+        return self.signed(event_id, body)
 
     def signed(self, event_id: str, body: str, *, timestamp: int | None = None) -> SignedEvent:
         header = signature_header(body, self.secrets, timestamp)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 from services.billing.tests.stripe_fake import MONTH, StripeFake
@@ -22,7 +23,7 @@ from atelier_billing.domain.stripe_event import MAX_BODY_BYTES, parse_event
 START = 1_767_225_600
 
 
-def read(fake: StripeFake, kind: str, obj: dict[str, object]) -> object:
+def read(fake: StripeFake, kind: str, obj: Mapping[str, object]) -> object:
     return interpret(parse_event(fake.event(kind, obj).body))
 
 
