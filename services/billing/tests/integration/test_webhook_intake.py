@@ -9,11 +9,12 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2  # type: ignore[import-untyped]
 from grpc_status import rpc_status
-from services.billing.tests.billing_service import Platform
-from services.billing.tests.stripe_fake import SECRET, SignedEvent, signature_header
+from services.billing.tests.billing_service import Platform, fast_settings, serving_billing
+from services.billing.tests.stripe_fake import SECRET, SignedEvent, StripeFake, signature_header
 
-from atelier.billing.v1 import billing_pb2
+from atelier.billing.v1 import billing_pb2, billing_pb2_grpc
 from atelier_billing.domain.stripe_event import MAX_BODY_BYTES
+from atelier_runtime.grpc_client import channel
 from atelier_testing.polling import eventually
 
 
@@ -138,3 +139,36 @@ async def test_the_older_method_takes_the_signature_header_alone(platform: Platf
 
 async def _processed(platform: Platform) -> bool:
     return bool(await platform.pool.fetchval("SELECT state <> 'pending' FROM stripe_events"))
+
+
+async def test_while_a_secret_is_rolled_both_verify(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+) -> None:
+    rolled = "whsec_old_one, whsec_new_one"
+    settings = fast_settings(
+        database_url, nats_url, bus_prefix, credits_address, stripe_webhook_secret=rolled
+    )
+    old, new, both, other = (
+        StripeFake(secrets=secrets)
+        for secrets in (
+            ("whsec_old_one",),
+            ("whsec_new_one",),
+            ("whsec_new_one", "whsec_old_one"),
+            ("whsec_someone_else",),
+        )
+    )
+    async with serving_billing(settings) as address, channel(address) as opened:
+        stub = billing_pb2_grpc.BillingServiceStub(opened)
+
+        async def send(fake: StripeFake) -> grpc.StatusCode:
+            event = fake.event("customer.created", {"id": fake.id("cus")})
+            request = billing_pb2.HandleStripeWebhookRequest(body=event.body, headers=event.headers)
+            try:
+                await stub.HandleStripeWebhook(request)
+            except grpc.aio.AioRpcError as error:
+                return error.code()
+            return grpc.StatusCode.OK
+
+        codes = [await send(fake) for fake in (old, new, both, other)]
+
+    assert codes == [grpc.StatusCode.OK] * 3 + [grpc.StatusCode.INVALID_ARGUMENT]

@@ -98,7 +98,8 @@ async def on_checkout_completed(p: Processing, fact: CheckoutCompleted) -> Dispo
     if fact.mode != "payment" or p.plans.plan_for_price(fact.price_id) is not None:
         return ignored(f"checkout {fact.session_id} buys no pack")
     if pack is None:
-        return parked(f"checkout {fact.session_id}: price {fact.price_id} is in no pack", ())
+        named = f"price {fact.price_id} is in no pack" if fact.price_id else "names no price"
+        return parked(f"checkout {fact.session_id}: {named}", ())
     if not fact.paid:
         # A delayed payment method: checkout.session.async_payment_succeeded grants later.
         return ignored(f"checkout {fact.session_id} is not paid yet")

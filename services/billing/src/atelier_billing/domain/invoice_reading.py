@@ -28,7 +28,8 @@ from atelier_billing.domain.stripe_fields import (
 
 # An invoice that names no period at all still grants, for about a month from the event.
 _DEFAULT_PERIOD = timedelta(days=31)
-_MAX_QUANTITY = 10_000
+# Keeps credits x quantity within what one ledger grant may hold.
+_MAX_QUANTITY = 1_000
 
 
 def invoice_attribution(invoice: JsonObject) -> Attribution:

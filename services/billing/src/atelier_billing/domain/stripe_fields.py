@@ -20,6 +20,8 @@ MAX_STRIPE_ID = 100
 MAX_ACCOUNT_ID = 128
 # Lists are read up to here: an invoice has a handful of lines, a charge a handful of refunds.
 MAX_ITEMS = 100
+# Far above any amount in cents or any Unix time Stripe sends.
+MAX_INT = 10**15
 _LATEST_UNIX_S = 253_402_300_799  # 9999-12-31T23:59:59Z
 
 
@@ -57,7 +59,10 @@ def as_objects(value: object) -> list[JsonObject]:
 
 
 def as_int(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """An integer within ±MAX_INT: amounts and times, never past what a bigint column holds."""
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= MAX_INT:
+        return value
+    return None
 
 
 def as_bool(value: object) -> bool | None:
