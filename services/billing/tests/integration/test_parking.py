@@ -96,3 +96,36 @@ async def test_list_parked_pages_through_every_waiting_event(platform: Platform)
             break
 
     assert seen == [e.event_id for e in events]
+
+
+async def test_a_refund_finds_a_2025_invoice_through_its_invoice_payment(
+    platform: Platform,
+) -> None:
+    stripe, account = platform.stripe, random_id("acct")
+    # Invoices of the 2025-03-31 API leave out how they were paid.
+    invoice = stripe.invoice(
+        "in_b",
+        subscription="sub_b",
+        customer="cus_b",
+        account=account,
+        lines=[stripe.line("price_basic_monthly", 900, start=START)],
+    )
+    payment = {
+        "id": "inpay_b",
+        "object": "invoice_payment",
+        "invoice": "in_b",
+        "status": "paid",
+        "payment": {"type": "payment_intent", "payment_intent": "pi_b"},
+    }
+    refund = stripe.refund("re_b", charge="ch_b", payment_intent="pi_b", amount=450)
+
+    await platform.deliver(
+        stripe.event("refund.created", refund),
+        stripe.event("invoice_payment.paid", payment),
+        stripe.event("invoice.paid", invoice),
+    )
+    await platform.settled()
+
+    assert await parked(platform) == []
+    balance = await platform.balance(account)
+    assert (balance.granted, balance.revoked) == (400, 200)

@@ -119,6 +119,19 @@ async def wake_waiting(conn: DbConnection, keys: Sequence[str]) -> int:
     return int(result.split()[-1])
 
 
+async def ignored_object(conn: DbConnection, object_id: str, event_type: str) -> bool:
+    """True when an event of `event_type` about `object_id` was settled as ignored."""
+    found = await conn.fetchval(
+        """
+        SELECT true FROM stripe_events
+        WHERE object_id = $1 AND type = $2 AND state = 'ignored' LIMIT 1
+        """,
+        object_id,
+        event_type,
+    )
+    return bool(found)
+
+
 async def requeue_all(conn: DbConnection) -> int:
     """Every stored event back to pending, for a replay; returns how many."""
     result = await conn.execute(

@@ -28,6 +28,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX stripe_events_stuck ON stripe_events (seq) WHERE state IN ('parked', 'failed');
     CREATE INDEX stripe_events_waiting ON stripe_events USING gin (waiting_for)
         WHERE state = 'parked';
+    CREATE INDEX stripe_events_by_object ON stripe_events (object_id);
 
     -- Who pays: `subscription:<id>` or `customer:<id>` -> account, from metadata or Checkout.
     CREATE TABLE account_links (

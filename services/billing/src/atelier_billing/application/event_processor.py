@@ -18,6 +18,7 @@ from atelier_billing.application.payment_handlers import (
     on_checkout_completed,
     on_invoice_paid,
     on_invoice_payment_failed,
+    on_invoice_payment_paid,
 )
 from atelier_billing.application.processing import Processing
 from atelier_billing.application.subscription_handlers import on_subscription_changed
@@ -30,6 +31,7 @@ from atelier_billing.domain.facts import (
     Fact,
     InvoicePaid,
     InvoicePaymentFailed,
+    InvoicePaymentPaid,
     RefundRecorded,
     SubscriptionChanged,
     Unhandled,
@@ -44,6 +46,7 @@ Handler = Callable[[Processing, Any], Awaitable[Disposition]]
 _HANDLERS: dict[type[Fact], Handler] = {
     InvoicePaid: on_invoice_paid,
     InvoicePaymentFailed: on_invoice_payment_failed,
+    InvoicePaymentPaid: on_invoice_payment_paid,
     CheckoutCompleted: on_checkout_completed,
     SubscriptionChanged: on_subscription_changed,
     RefundRecorded: on_refund,

@@ -11,7 +11,12 @@ from atelier_billing.application.processing import (
     unattributed,
 )
 from atelier_billing.domain.dispositions import PROCESSED, Disposition, ignored, parked
-from atelier_billing.domain.facts import CheckoutCompleted, InvoicePaid, InvoicePaymentFailed
+from atelier_billing.domain.facts import (
+    CheckoutCompleted,
+    InvoicePaid,
+    InvoicePaymentFailed,
+    InvoicePaymentPaid,
+)
 from atelier_billing.domain.invoice_credits import invoice_credits
 from atelier_billing.domain.ledger_orders import GrantOrder, LedgerOrder
 from atelier_billing.domain.payments import PaymentRecord
@@ -159,4 +164,17 @@ async def on_invoice_payment_failed(p: Processing, fact: InvoicePaymentFailed) -
             attempt_count=fact.attempt_count,
         )
         await p.messages.payment_failed(p.conn, failure, stripe_event_id=p.event.event_id)
+    return PROCESSED
+
+
+async def on_invoice_payment_paid(p: Processing, fact: InvoicePaymentPaid) -> Disposition:
+    """Links the payment's charge and intent to the invoice, for its refunds and disputes."""
+    invoice_key = f"invoice:{fact.invoice_id}"
+    payment = await payment_tables.payment_named_by(p.conn, (invoice_key,))
+    if payment is None:
+        if await event_table.ignored_object(p.conn, fact.invoice_id, "invoice.paid"):
+            return ignored(f"invoice {fact.invoice_id} granted nothing")
+        return parked(f"invoice {fact.invoice_id} is not recorded yet", (invoice_key,))
+    await payment_tables.add_refs(p.conn, payment.payment_id, fact.refs.keys())
+    await event_table.wake_waiting(p.conn, fact.refs.keys())
     return PROCESSED

@@ -70,6 +70,14 @@ class InvoicePaid:
 
 
 @dataclass(frozen=True)
+class InvoicePaymentPaid:
+    """A payment of an invoice (2025-03-31 on): the link from its charge to the invoice."""
+
+    invoice_id: str
+    refs: PaymentRefs
+
+
+@dataclass(frozen=True)
 class InvoicePaymentFailed:
     invoice_id: str
     who: Attribution
@@ -152,6 +160,7 @@ class Unhandled:
 
 Fact = (
     InvoicePaid
+    | InvoicePaymentPaid
     | InvoicePaymentFailed
     | CheckoutCompleted
     | SubscriptionChanged

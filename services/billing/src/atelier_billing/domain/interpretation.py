@@ -19,6 +19,7 @@ from atelier_billing.domain.facts import (
 from atelier_billing.domain.invoice_reading import (
     period_of,
     read_invoice_paid,
+    read_invoice_payment,
     read_invoice_payment_failed,
 )
 from atelier_billing.domain.stripe_event import StripeEvent
@@ -151,6 +152,7 @@ def _dispute_closed(event: StripeEvent) -> Fact | None:
 _READERS: dict[str, Callable[[StripeEvent], Fact | None]] = {
     "invoice.paid": lambda e: read_invoice_paid(e.object, e.created),
     "invoice.payment_failed": lambda e: read_invoice_payment_failed(e.object),
+    "invoice_payment.paid": lambda e: read_invoice_payment(e.object),
     "checkout.session.completed": _checkout,
     "checkout.session.async_payment_succeeded": _checkout,
     "customer.subscription.created": _subscription,

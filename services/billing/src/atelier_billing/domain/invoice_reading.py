@@ -9,6 +9,7 @@ from atelier_billing.domain.facts import (
     InvoiceLine,
     InvoicePaid,
     InvoicePaymentFailed,
+    InvoicePaymentPaid,
     PaymentRefs,
     Period,
 )
@@ -111,6 +112,21 @@ def read_invoice_paid(invoice: JsonObject, created: datetime) -> InvoicePaid | N
         currency=as_text(at(invoice, "currency"), longest=10) or "",
         refs=invoice_refs(invoice, invoice_id),
         fallback_period=fallback or Period(created, created + _DEFAULT_PERIOD),
+    )
+
+
+def read_invoice_payment(payment: JsonObject) -> InvoicePaymentPaid | None:
+    """Basil invoices leave out how they were paid; this event names the charge or intent."""
+    invoice_id = as_stripe_id(at(payment, "invoice"))
+    if invoice_id is None:
+        return None
+    return InvoicePaymentPaid(
+        invoice_id=invoice_id,
+        refs=PaymentRefs(
+            charges=unique([as_stripe_id(at(payment, "payment", "charge"))]),
+            payment_intents=unique([as_stripe_id(at(payment, "payment", "payment_intent"))]),
+            invoices=(invoice_id,),
+        ),
     )
 
 
