@@ -15,6 +15,19 @@ from atelier_billing.domain.plans import Plan, PlanBook
 
 # The statuses in which the subscription's plan applies: provisioned, or being retried.
 GOOD_STANDING = frozenset({"trialing", "active", "past_due"})
+# How far along its life a status is. Stripe stamps events in whole seconds, and a subscription
+# is often created and activated within one: of two changes stamped alike, the later stage wins.
+_STAGE = {
+    "unknown": 0,
+    "incomplete": 1,
+    "trialing": 2,
+    "active": 3,
+    "paused": 4,
+    "past_due": 4,
+    "unpaid": 5,
+    "incomplete_expired": 6,
+    "canceled": 6,
+}
 NEVER = datetime.fromtimestamp(0, UTC)
 
 
@@ -44,7 +57,7 @@ def applied(
 ) -> SubscriptionRecord:
     """The record after `change`, unchanged when `change` is older than what it holds."""
     current = record or SubscriptionRecord(change.subscription_id, account_id)
-    if change.as_of < current.as_of:
+    if (change.as_of, _stage(change.status)) < (current.as_of, _stage(current.status)):
         return current
     updated = replace(
         current,
@@ -57,6 +70,10 @@ def applied(
         as_of=change.as_of,
     )
     return with_past_due(updated, change.status == "past_due", change.as_of)
+
+
+def _stage(status: str) -> int:
+    return _STAGE.get(status, 0)
 
 
 def with_past_due(
