@@ -1,8 +1,8 @@
 """Generate the `atelier` package (protobuf, gRPC and typed stubs) from protos/.
 
-Usage, from anywhere:
-    uv run python libs/contracts/generate.py            # rewrite libs/contracts/src/atelier
-    uv run python libs/contracts/generate.py --check    # exit 1 and name stale files
+Usage, from the repository root:
+    ./uv run python libs/contracts/generate.py            # rewrite libs/contracts/src/atelier
+    ./uv run python libs/contracts/generate.py --check    # exit 1 and name stale files
 `--src DIR` points both modes at another source root (the tests use it).
 """
 
@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     changes = differences(expected, actual)
     if args.check:
         if changes:
-            print("generated code is out of date; run: uv run python libs/contracts/generate.py")
+            print("generated code is out of date; run: ./uv run python libs/contracts/generate.py")
             print("\n".join(changes))
             return 1
         print(f"generated code is fresh ({len(expected)} files)")

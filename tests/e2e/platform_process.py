@@ -92,6 +92,36 @@ def processes_of(home: Path, pids: set[int]) -> list[str]:
     return leftovers
 
 
+def processes_started_for(home: Path) -> list[str]:
+    """Processes an `atelier up` on `home` started: they name it in their arguments or inherit it
+    as ATELIER_HOME (services, and servers started with the supervisor's environment)."""
+    found = []
+    for proc in psutil.process_iter(["pid", "cmdline"]):
+        cmdline = " ".join(proc.info["cmdline"] or [])
+        try:
+            inherited = proc.environ().get("ATELIER_HOME") == str(home)
+        except (psutil.AccessDenied, psutil.NoSuchProcess, psutil.ZombieProcess):
+            inherited = False
+        if inherited or str(home) in cmdline:
+            found.append(f"{proc.info['pid']}: {cmdline}")
+    return found
+
+
+def run_atelier(
+    home: Path, *args: str, env: dict[str, str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """One `atelier` command under `home`, with only the given ATELIER_* variables exported."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ATELIER_")}
+    return subprocess.run(
+        [sys.executable, "-m", "atelier_cli.main", *args],
+        env={**clean, "ATELIER_HOME": str(home), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
 async def atelier(platform: Platform, *args: str) -> subprocess.CompletedProcess[str]:
     """Runs another `atelier` command against the platform, as an operator would."""
     return await asyncio.to_thread(

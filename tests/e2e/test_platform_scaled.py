@@ -21,6 +21,7 @@ from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_health_check import replica_status
 from atelier_testing.ids import random_id
 from atelier_testing.polling import eventually
+from atelier_testing.private_dirs import private_directory
 
 CALLS = 20
 RESTART_DEADLINE_S = 60.0
@@ -29,10 +30,15 @@ SPANS_TO_LOGS = {"ATELIER_OTEL_EXPORTER": "console", "OTEL_BSP_SCHEDULE_DELAY": 
 
 
 @pytest.fixture(scope="module")
-def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+def scaled() -> Iterator[Platform]:
     """One platform for the whole module: starting one costs seconds."""
+    with private_directory() as work:
+        yield from _scaled(work)
+
+
+def _scaled(work: Path) -> Iterator[Platform]:
     platform = Platform(
-        tmp_path_factory.mktemp("scaled") / "home",
+        work / "home",
         free_port(),
         up_args=["--scale", "credits=2"],
         env=SPANS_TO_LOGS,

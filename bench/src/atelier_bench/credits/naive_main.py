@@ -17,12 +17,12 @@ from atelier_bench.credits.naive_servicer import NaiveCreditsServicer
 from atelier_runtime.db import apply_migrations, create_pool, ensure_database
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.service import ServiceScope, run_service
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 SERVICE_NAME = credits_pb2.DESCRIPTOR.services_by_name["CreditsService"].full_name
 
 
-class NaiveCreditsSettings(ServiceSettings):
+class NaiveCreditsSettings(DatabaseServiceSettings):
     """Shared settings plus the pool size (one connection per waiting call is its best case)."""
 
     service_name: str = "credits-naive"
@@ -30,8 +30,6 @@ class NaiveCreditsSettings(ServiceSettings):
 
 
 async def build(settings: NaiveCreditsSettings, scope: ServiceScope) -> Sequence[GrpcService]:
-    if not settings.database_url:
-        raise ValueError("ATELIER_DATABASE_URL is required by the naive credits baseline")
     await ensure_database(settings.database_url)
     pool = await create_pool(
         settings.database_url, min_size=settings.naive_pool_size, max_size=settings.naive_pool_size

@@ -9,12 +9,14 @@ import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import grpc
 
 from atelier.billing.v1 import billing_pb2, billing_pb2_grpc
 from atelier_cli.home import AtelierHome
+from atelier_cli.one_line_parser import OneLineParser
+from atelier_cli.platform_secret import jwt_secret
 from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_errors import error_details
 from atelier_runtime.service_auth import OPERATOR, bearer_metadata, sign_service_token
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 BILLING = "billing"
-JWT_SECRET = "jwt"  # the home's secret that `atelier up` hands the services
 _MAX_WAIT_S = 300
 # Refusals that mean the command could not run at all, rather than that it failed.
 _CANNOT_RUN = {
@@ -36,12 +37,6 @@ _CANNOT_RUN = {
     grpc.StatusCode.UNIMPLEMENTED,
     grpc.StatusCode.INVALID_ARGUMENT,
 }
-
-
-class _OneLineParser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        print(f"{self.prog}: {message} (see --help)", file=sys.stderr)
-        sys.exit(EXIT_USAGE)
 
 
 def _operator() -> str:
@@ -60,7 +55,7 @@ def _call(work: Work) -> int:
     services = home.read_record().services
     if BILLING not in services:
         raise FileNotFoundError(f"no billing service in {home.record_path}")
-    token = sign_service_token(home.secret(JWT_SECRET), role=OPERATOR, subject=_operator())
+    token = sign_service_token(jwt_secret(home), role=OPERATOR, subject=_operator())
 
     async def run() -> int:
         where = "billing in platform.json"
@@ -150,7 +145,7 @@ def run_billing(args: argparse.Namespace) -> int:
 
 def add_billing_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     billing = commands.add_parser("billing", help="operate the billing service's Stripe events")
-    actions = billing.add_subparsers(dest="action", required=True, parser_class=_OneLineParser)
+    actions = billing.add_subparsers(dest="action", required=True, parser_class=OneLineParser)
     replay = actions.add_parser(
         "replay", help="process every stored Stripe event again; nothing is granted twice"
     )

@@ -4,41 +4,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import re
 import sys
 import uuid
-from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, TypeVar
 
 import grpc
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
+from atelier_cli.durations import EXPIRY_FORM, expiry_argument
 from atelier_cli.home import AtelierHome
+from atelier_cli.rpc_error_text import rpc_error_line
 from atelier_runtime.grpc_client import balanced_channel
-from atelier_runtime.grpc_errors import error_details
 from atelier_runtime.proto_time import to_timestamp
 
 T = TypeVar("T")
 if TYPE_CHECKING:
     CreditsStub = credits_pb2_grpc.CreditsServiceAsyncStub
 _CALL_TIMEOUT_S = 10.0
-_DURATION = re.compile(r"^(\d+)([smhd])$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_expiry(text: str, now: datetime) -> datetime:
-    """`30d`, `12h`, `90m` from now, or an ISO 8601 instant (UTC when no offset is given)."""
-    match = _DURATION.match(text.strip())
-    if match:
-        return now + timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-    try:
-        instant = datetime.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--expires takes a duration like 30d, 12h, 90m or an ISO time, got {text!r}"
-        ) from None
-    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
 
 
 def _call(work: Callable[[CreditsStub], Awaitable[T]]) -> T:
@@ -59,31 +42,29 @@ def _print_balance(balance: credits_pb2.Balance) -> None:
         print(f"{field:<10} {getattr(balance, field)}")
 
 
-def _report_rpc_error(error: grpc.aio.AioRpcError) -> int:
-    info, details = error_details(error)
-    reason = f" [{info.reason}]" if info is not None else ""
-    print(f"atelier credits: {error.code().name}{reason}: {error.details()}", file=sys.stderr)
-    for detail in details:
-        print(f"  {detail}", file=sys.stderr)
+def _report_rpc_error(
+    error: grpc.aio.AioRpcError, requested: Mapping[str, object] | None = None
+) -> int:
+    print(f"atelier credits: {rpc_error_line(error, requested)}", file=sys.stderr)
     return 1
 
 
 def grant(args: argparse.Namespace) -> int:
-    expires_at = None
-    if args.expires:
-        expires_at = to_timestamp(parse_expiry(args.expires, datetime.now(UTC)))
     request = credits_pb2.GrantRequest(
         account_id=args.account,
         grant_id=args.grant_id or f"cli-{uuid.uuid4().hex[:12]}",
         amount=args.amount,
         source=args.source,
         priority=args.priority,
-        expires_at=expires_at,
+        expires_at=to_timestamp(args.expires) if args.expires else None,
     )
     try:
         reply = _call(lambda stub: stub.Grant(request, timeout=_CALL_TIMEOUT_S))
     except grpc.aio.AioRpcError as error:
-        return _report_rpc_error(error)
+        # What we asked for, named as the service names the original, so a conflict says
+        # which argument differs.
+        asked = {"amount": args.amount, "source": args.source, "priority": args.priority}
+        return _report_rpc_error(error, {**asked, "expires_at": args.expires})
     print(f"granted {args.amount} credits to {args.account} (grant {reply.grant_id})")
     _print_balance(reply.balance)
     return 0
@@ -128,7 +109,7 @@ def add_credits_commands(commands: argparse._SubParsersAction[argparse.ArgumentP
     g = sub.add_parser("grant", help="grant credits to an account")
     g.add_argument("account")
     g.add_argument("amount", type=int)
-    g.add_argument("--expires", help="30d, 12h, 90m, or an ISO 8601 time; never when omitted")
+    g.add_argument("--expires", type=expiry_argument, help=f"{EXPIRY_FORM}; never when omitted")
     g.add_argument("--priority", type=int, default=0, help="higher is spent first (default 0)")
     g.add_argument("--source", default="cli", help="where the credits come from (default cli)")
     g.add_argument("--grant-id", help="idempotency key; repeating it grants once (default: random)")

@@ -17,6 +17,7 @@ import grpc
 from atelier.runtime.v1 import dead_letters_pb2 as pb
 from atelier.runtime.v1 import dead_letters_pb2_grpc
 from atelier_cli.home import AtelierHome
+from atelier_cli.platform_secret import jwt_secret
 from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_errors import error_details
 from atelier_runtime.service_auth import OPERATOR, bearer_metadata, sign_service_token
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     Stub = dead_letters_pb2_grpc.DeadLetterServiceAsyncStub
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-JWT_SECRET = "jwt"  # the home's secret that `atelier up` hands the services
 # A retry runs handlers; a page of them may take a while.
 _TIMEOUT_S = {"retry": 60.0}
 _DEFAULT_TIMEOUT_S = 10.0
@@ -72,7 +72,7 @@ def _call(args: argparse.Namespace, work: Callable[[Stub, Any], Awaitable[int]])
     if args.service not in services:
         known = ", ".join(sorted(services)) or "none"
         raise Usage(f"no service {args.service!r} in {home.record_path} (it lists: {known})")
-    token = sign_service_token(home.secret(JWT_SECRET), role=OPERATOR, subject=_operator())
+    token = sign_service_token(jwt_secret(home), role=OPERATOR, subject=_operator())
     options = {
         "metadata": bearer_metadata(token),
         "timeout": _TIMEOUT_S.get(args.action, _DEFAULT_TIMEOUT_S),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
 
 from atelier_cli.home import AtelierHome
+from atelier_cli.up_settings import UpSettings
 from atelier_localinfra import LocalNats, LocalPostgres, LocalS3
 from atelier_localinfra.s3_snapshot import restore_snapshot, save_snapshot
 
@@ -20,10 +20,10 @@ class InfrastructureUrls:
 
 
 def start_infrastructure(
-    home: AtelierHome, stack: ExitStack, log: Callable[[str], None]
+    home: AtelierHome, settings: UpSettings, stack: ExitStack, log: Callable[[str], None]
 ) -> InfrastructureUrls:
     """Starts whatever is not given by URL; registers each stop on `stack` (stopped in reverse order)."""
-    database_url = os.environ.get("ATELIER_DATABASE_URL")
+    database_url = settings.database_url
     if not database_url:
         postgres = LocalPostgres(
             home.path / "postgres" / "data", log_path=home.dir("logs") / "postgres.log"
@@ -32,14 +32,14 @@ def start_infrastructure(
         stack.callback(postgres.stop)
         database_url = postgres.url()
         log(f"postgres   {database_url}  (data in {postgres.data_dir})")
-    nats_url = os.environ.get("ATELIER_NATS_URL")
+    nats_url = settings.nats_url
     if not nats_url:
         nats = LocalNats(home.path / "nats" / "store", log_path=home.dir("logs") / "nats.log")
         nats.start()
         stack.callback(nats.stop)
         nats_url = nats.url
         log(f"nats       {nats_url}  (JetStream store in {nats.store_dir})")
-    s3_endpoint = os.environ.get("ATELIER_S3_ENDPOINT")
+    s3_endpoint = settings.s3_endpoint
     if not s3_endpoint:
         s3 = LocalS3(home.dir("s3"))
         s3.start()

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from atelier_cli.home import AtelierHome, PlatformRecord
+from atelier_cli.platform_secret import jwt_secret
 from atelier_cli.platform_spec import replica_names
 from atelier_runtime.grpc_targets import parse_addresses
 
 CREDITS = "credits"
-# The name under which `atelier up` keeps the platform's ATELIER_JWT_SECRET in the home.
-JWT_SECRET = "jwt"
 
 
 @dataclass(frozen=True)
@@ -30,7 +29,7 @@ def credits_address(record: PlatformRecord) -> str:
 def credits_admin_target(home: AtelierHome) -> CreditsAdminTarget:
     """The running platform's credits service; fails (FileNotFoundError) when none is running."""
     address = credits_address(home.read_record())
-    return CreditsAdminTarget(address=address, jwt_secret=home.secret(JWT_SECRET))
+    return CreditsAdminTarget(address=address, jwt_secret=jwt_secret(home))
 
 
 def replicas(record: PlatformRecord, service: str) -> list[tuple[str, str]]:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from atelier_localinfra.s3_server import ACCESS_KEY, REGION, SECRET_KEY
+from atelier_runtime.connection_urls import with_database
+from atelier_runtime.grpc_targets import HostPort
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,17 @@ class ServiceSpec:
         return f"atelier_{self.name}.main"
 
     @property
+    def settings_class(self) -> str:
+        """Its settings class as `module:Class`, for a check that runs before it starts."""
+        return f"atelier_{self.name}.settings:{self.name.capitalize()}Settings"
+
+    @property
     def database(self) -> str:
         return f"atelier_{self.name}"
+
+    @property
+    def address_variable(self) -> str:
+        return f"ATELIER_{self.name.upper()}_ADDR"
 
 
 BACKEND_SERVICES = (
@@ -33,8 +43,26 @@ BACKEND_SERVICES = (
 EDGE = ServiceSpec("edge", owns_database=False, publishes_events=False)
 MEDIA_BUCKET = "atelier-media"
 
-
-GRPC_HOST = "127.0.0.1"
+# Everything `atelier up` sets for its processes: checked by up itself (an exported value is
+# used, or turned into each service's own, like its database), never passed through unchecked.
+PROVIDED_VARIABLES = frozenset(
+    {
+        "ATELIER_DATABASE_URL",
+        "ATELIER_NATS_URL",
+        "ATELIER_S3_ENDPOINT",
+        "ATELIER_S3_BUCKET",
+        "ATELIER_S3_ACCESS_KEY",
+        "ATELIER_S3_SECRET_KEY",
+        "ATELIER_S3_REGION",
+        "ATELIER_JWT_SECRET",
+        "ATELIER_INSTANCE_ID",
+        "ATELIER_EDGE_HOST",
+        "ATELIER_EDGE_PORT",
+        "ATELIER_GRPC_HOST",
+        "ATELIER_GRPC_PORT",
+        *(spec.address_variable for spec in BACKEND_SERVICES),
+    }
+)
 
 
 def replica_names(service: str, count: int) -> list[str]:
@@ -46,41 +74,62 @@ def replica_names(service: str, count: int) -> list[str]:
 
 @dataclass(frozen=True)
 class Endpoints:
-    """Where the infrastructure and every backend service listen."""
+    """Where the infrastructure and every backend replica listen."""
 
     database_url: str
     nats_url: str
     s3_endpoint: str
-    grpc_ports: dict[str, tuple[int, ...]]  # service name → one port per replica
+    grpc_addresses: dict[str, tuple[HostPort, ...]]  # service name → one address per replica
     edge_host: str
     edge_port: int
 
     def database_url_for(self, spec: ServiceSpec) -> str:
-        return self.database_url.rsplit("/", 1)[0] + f"/{spec.database}"
+        return with_database(self.database_url, spec.database)
 
     def replica_addresses(self, name: str) -> list[str]:
-        return [f"{GRPC_HOST}:{port}" for port in self.grpc_ports[name]]
+        return [str(address) for address in self.grpc_addresses[name]]
 
     def every_replica_address(self) -> list[str]:
         return [a for spec in BACKEND_SERVICES for a in self.replica_addresses(spec.name)]
 
-    def grpc_addresses(self, name: str) -> str:
+    def address_list(self, name: str) -> str:
         """Every replica of a service, in the comma-separated `ATELIER_<SERVICE>_ADDR` form."""
         return ",".join(self.replica_addresses(name))
 
+    @property
+    def edge_url(self) -> str:
+        host = f"[{self.edge_host}]" if ":" in self.edge_host else self.edge_host
+        return f"http://{host}:{self.edge_port}"
+
+
+@dataclass(frozen=True)
+class SharedSettings:
+    """What every process of one platform shares besides addresses: secrets and its identity."""
+
+    jwt_secret: str
+    instance_id: str
+    s3_access_key: str
+    s3_secret_key: str
+    s3_region: str
+    s3_bucket: str
+
 
 def service_environment(
-    spec: ServiceSpec, endpoints: Endpoints, jwt_secret: str, grpc_port: int | None = None
+    spec: ServiceSpec,
+    endpoints: Endpoints,
+    shared: SharedSettings,
+    replica: HostPort | None = None,
 ) -> dict[str, str]:
-    """The ATELIER_* variables of one process; `grpc_port` is the replica's own (not the edge)."""
+    """The ATELIER_* variables of one process; `replica` is where a backend replica listens."""
     env = {
         "ATELIER_NATS_URL": endpoints.nats_url,
         "ATELIER_S3_ENDPOINT": endpoints.s3_endpoint,
-        "ATELIER_S3_BUCKET": MEDIA_BUCKET,
-        "ATELIER_S3_ACCESS_KEY": ACCESS_KEY,
-        "ATELIER_S3_SECRET_KEY": SECRET_KEY,
-        "ATELIER_S3_REGION": REGION,
-        "ATELIER_JWT_SECRET": jwt_secret,
+        "ATELIER_S3_BUCKET": shared.s3_bucket,
+        "ATELIER_S3_ACCESS_KEY": shared.s3_access_key,
+        "ATELIER_S3_SECRET_KEY": shared.s3_secret_key,
+        "ATELIER_S3_REGION": shared.s3_region,
+        "ATELIER_JWT_SECRET": shared.jwt_secret,
+        "ATELIER_INSTANCE_ID": shared.instance_id,
         "ATELIER_EDGE_HOST": endpoints.edge_host,
         "ATELIER_EDGE_PORT": str(endpoints.edge_port),
     }
@@ -88,7 +137,8 @@ def service_environment(
         env["ATELIER_DATABASE_URL"] = endpoints.database_url_for(spec)
     # Every process can reach every replica of every backend; its channels balance round robin.
     for other in BACKEND_SERVICES:
-        env[f"ATELIER_{other.name.upper()}_ADDR"] = endpoints.grpc_addresses(other.name)
-    if grpc_port is not None:
-        env["ATELIER_GRPC_PORT"] = str(grpc_port)
+        env[other.address_variable] = endpoints.address_list(other.name)
+    if replica is not None:
+        env["ATELIER_GRPC_HOST"] = replica.host
+        env["ATELIER_GRPC_PORT"] = str(replica.port)
     return env

@@ -23,15 +23,18 @@ class ScaleError(ValueError):
 
 def parse_scale(values: Sequence[str]) -> dict[str, int]:
     """Replicas per backend service: 1 unless a `--scale SERVICE=N` says otherwise."""
-    replicas = dict.fromkeys(SCALABLE, 1)
-    seen: set[str] = set()
+    return {**dict.fromkeys(SCALABLE, 1), **scaled_services(values)}
+
+
+def scaled_services(values: Sequence[str]) -> dict[str, int]:
+    """Only the services a `--scale SERVICE=N` names, with their N."""
+    scaled: dict[str, int] = {}
     for value in values:
         service, count = _one(value)
-        if service in seen:
+        if service in scaled:
             raise ScaleError(f"--scale names {service} more than once; give each service once")
-        seen.add(service)
-        replicas[service] = count
-    return replicas
+        scaled[service] = count
+    return scaled
 
 
 def _one(value: str) -> tuple[str, int]:

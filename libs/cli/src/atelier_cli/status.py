@@ -12,11 +12,16 @@ EXIT_READY = 0
 EXIT_NOT_READY = 1
 
 
-def _edge_verdict(edge_url: str) -> str:
+def _edge_verdict(edge_url: str, instance_id: str) -> str:
     try:
         ready = httpx.get(f"{edge_url}/readyz", timeout=2.0)
+        answered = ready.json().get("instance")
     except httpx.HTTPError as error:
         return f"unreachable ({error})"
+    except (ValueError, AttributeError):
+        answered = None
+    if instance_id and answered != instance_id:
+        return "not this platform's edge: another server answers on its port"
     return "ready" if ready.status_code == 200 else f"not ready ({ready.text.strip()})"
 
 
@@ -30,7 +35,7 @@ def _replica_rows(record: PlatformRecord) -> list[tuple[str, str, str]]:
 def print_status(home: AtelierHome) -> int:
     """Exit 0 when the edge is ready and every replica is SERVING, 1 otherwise."""
     record = home.read_record()
-    edge = _edge_verdict(record.edge_url)
+    edge = _edge_verdict(record.edge_url, record.instance_id)
     rows = [("edge", record.edge_url, edge), *_replica_rows(record)]
     width = max(10, *(len(name) for name, _, _ in rows))
     address_width = max(len(address) for _, address, _ in rows)

@@ -1,136 +1,107 @@
-"""`atelier up`: infrastructure, provisioning, the service processes, readiness, and a clean stop."""
+"""`atelier up`: checks, infrastructure, provisioning, the service processes, readiness, a clean stop."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import signal
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from contextlib import ExitStack
 
-import httpx
-
 from atelier_cli.home import AtelierHome, PlatformRecord
-from atelier_cli.infrastructure import start_infrastructure
-from atelier_cli.platform_spec import BACKEND_SERVICES, Endpoints
+from atelier_cli.infrastructure import InfrastructureUrls, start_infrastructure
+from atelier_cli.platform_secret import HOME_SECRET_NAME
+from atelier_cli.platform_spec import BACKEND_SERVICES, Endpoints, SharedSettings
+from atelier_cli.preflight import check_listeners_and_servers, check_service_settings
 from atelier_cli.provisioning import provision
-from atelier_cli.replica_health import replica_health
+from atelier_cli.readiness import wait_until_ready
 from atelier_cli.service_processes import ServiceProcesses
+from atelier_cli.up_settings import UpPlan, UpSettings
 from atelier_localinfra import free_port
-
-READY_TIMEOUT_S = 90.0
+from atelier_runtime.grpc_targets import HostPort
 
 
 def _say(line: str) -> None:
     print(f"atelier: {line}", flush=True)
 
 
-def _all_serving(edge_url: str, replicas: list[str]) -> bool:
-    """The edge is ready (each backend has a SERVING replica) and so is every single replica."""
-    try:
-        if httpx.get(f"{edge_url}/readyz", timeout=1.0).status_code != 200:
-            return False
-    except httpx.HTTPError:
-        return False
-    return all(status == "SERVING" for status in replica_health(replicas))
+class _Stop(BaseException):
+    """Raised from the signal handler to unwind into the orderly shutdown.
 
-
-def _wait_until_ready(edge_url: str, replicas: list[str], services: ServiceProcesses) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while time.monotonic() < deadline:
-        for name, process in services.processes.items():
-            if not process.running():
-                raise RuntimeError(
-                    f"{name} exited during start; see {process.log_path}:\n{process.log_tail()}"
-                )
-        if _all_serving(edge_url, replicas):
-            return
-        time.sleep(0.2)
-    raise TimeoutError(
-        f"the platform was not ready within {READY_TIMEOUT_S:.0f}s; logs are in ATELIER_HOME/logs"
-    )
-
-
-class _Stop(Exception):
-    """Raised from the signal handler to unwind into the orderly shutdown."""
+    A BaseException, like KeyboardInterrupt, so no `except Exception` on the way swallows it.
+    """
 
 
 def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(signal.Signals(signum).name)
 
 
-def _distinct_free_ports(count: int) -> list[int]:
+def _distinct_free_ports(host: str, count: int, taken: set[int]) -> list[int]:
     # Each probe releases its port before the next, so the kernel may hand the same one out twice.
     ports: list[int] = []
     while len(ports) < count:
-        port = free_port()
-        if port not in ports:
+        port = free_port(host)
+        if port not in ports and port not in taken:
             ports.append(port)
     return ports
 
 
-def _endpoints(
-    database_url: str, nats_url: str, s3_endpoint: str, replicas: Mapping[str, int]
-) -> Endpoints:
-    host = os.environ.get("ATELIER_EDGE_HOST", "127.0.0.1")
-    port = int(os.environ.get("ATELIER_EDGE_PORT", "8080"))
-    ports = iter(_distinct_free_ports(sum(replicas.get(s.name, 1) for s in BACKEND_SERVICES)))
+def _endpoints(plan: UpPlan, urls: InfrastructureUrls) -> Endpoints:
+    """Exported addresses where given; free ports on ATELIER_GRPC_HOST for the other replicas."""
+    settings = plan.settings
+    given = plan.given_addresses
+    unassigned = sum(n for name, n in plan.replicas.items() if name not in given)
+    taken = {a.port for addresses in given.values() for a in addresses} | {settings.edge_port}
+    free = iter(_distinct_free_ports(settings.grpc_host, unassigned, taken))
+    addresses = {
+        spec.name: given.get(spec.name)
+        or tuple(HostPort(settings.grpc_host, next(free)) for _ in range(plan.replicas[spec.name]))
+        for spec in BACKEND_SERVICES
+    }
     return Endpoints(
-        database_url=database_url,
-        nats_url=nats_url,
-        s3_endpoint=s3_endpoint,
-        grpc_ports={
-            spec.name: tuple(next(ports) for _ in range(replicas.get(spec.name, 1)))
-            for spec in BACKEND_SERVICES
-        },
-        edge_host=host,
-        edge_port=port,
+        database_url=urls.database_url,
+        nats_url=urls.nats_url,
+        s3_endpoint=urls.s3_endpoint,
+        grpc_addresses=addresses,
+        edge_host=settings.edge_host,
+        edge_port=settings.edge_port,
+    )
+
+
+def _shared(settings: UpSettings, home: AtelierHome) -> SharedSettings:
+    """Exported values win; the rest is the home's secret and a fresh identity for this run."""
+    jwt_secret = settings.jwt_secret
+    return SharedSettings(
+        jwt_secret=jwt_secret.get_secret_value() if jwt_secret else home.secret(HOME_SECRET_NAME),
+        instance_id=settings.instance_id or f"atelier-{secrets.token_hex(6)}",
+        s3_access_key=settings.s3_access_key,
+        s3_secret_key=settings.s3_secret_key.get_secret_value(),
+        s3_region=settings.s3_region,
+        s3_bucket=settings.s3_bucket,
     )
 
 
 def run_platform(
     home: AtelierHome,
-    replicas: Mapping[str, int] | None = None,
+    plan: UpPlan,
     *,
     on_ready: Callable[[PlatformRecord], None] | None = None,
 ) -> int:
-    """Runs the platform until SIGINT/SIGTERM; `replicas` maps a backend to its process count."""
-    home.lock()
+    """Runs the platform until SIGINT/SIGTERM. Raises ConfigurationError before starting anything."""
+    check_service_settings()
+    home.check_writable()
     previous = {sig: signal.signal(sig, _raise_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     started = time.monotonic()
     try:
         with ExitStack() as stack:
+            home.lock()
             stack.callback(home.unlock)
             try:
-                urls = start_infrastructure(home, stack, _say)
-                endpoints = _endpoints(
-                    urls.database_url, urls.nats_url, urls.s3_endpoint, replicas or {}
-                )
-                asyncio.run(provision(endpoints))
-                services = ServiceProcesses(home, endpoints, home.secret("jwt"))
-                stack.callback(services.stop_all)
-                services.start_all()
-                edge_url = f"http://{endpoints.edge_host}:{endpoints.edge_port}"
-                record = PlatformRecord(
-                    edge_url=edge_url,
-                    database_url=urls.database_url,
-                    nats_url=urls.nats_url,
-                    s3_endpoint=urls.s3_endpoint,
-                    supervisor_pid=os.getpid(),
-                    services={s.name: endpoints.grpc_addresses(s.name) for s in BACKEND_SERVICES},
-                )
-                home.write_record(record)
-                _wait_until_ready(edge_url, endpoints.every_replica_address(), services)
-                _say(
-                    f"ready in {time.monotonic() - started:.1f}s: {edge_url}  (Ctrl-C stops everything)"
-                )
-                if on_ready is not None:
-                    on_ready(record)
-                while True:
-                    time.sleep(0.5)
-                    for name in services.revive_crashed():
-                        _say(f"{name} exited unexpectedly and was restarted")
+                # After the lock: a twin on the same home says "already running", not "port in use".
+                check_listeners_and_servers(plan)
+                _run(home, plan, stack, started, on_ready)
             except _Stop as stop:
                 _say(f"{stop.args[0]} received, stopping")
                 # A second Ctrl-C must not interrupt the orderly stop halfway.
@@ -141,3 +112,55 @@ def run_platform(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _run(
+    home: AtelierHome,
+    plan: UpPlan,
+    stack: ExitStack,
+    started: float,
+    on_ready: Callable[[PlatformRecord], None] | None,
+) -> None:
+    urls = start_infrastructure(home, plan.settings, stack, _say)
+    endpoints = _endpoints(plan, urls)
+    shared = _shared(plan.settings, home)
+    asyncio.run(provision(endpoints, shared, _given_by_url(plan.settings)))
+    services = ServiceProcesses(home, endpoints, shared)
+    stack.callback(services.stop_all)
+    services.start_all()
+    record = _record(endpoints, shared, plan.settings)
+    home.write_record(record)
+    wait_until_ready(
+        endpoints.edge_url, shared.instance_id, endpoints.every_replica_address(), services
+    )
+    _say(
+        f"ready in {time.monotonic() - started:.1f}s: {endpoints.edge_url}  (Ctrl-C stops everything)"
+    )
+    if on_ready is not None:
+        on_ready(record)
+    while True:
+        time.sleep(0.5)
+        for name in services.revive_crashed():
+            _say(f"{name} exited unexpectedly and was restarted")
+
+
+def _given_by_url(settings: UpSettings) -> frozenset[str]:
+    given = {
+        "ATELIER_DATABASE_URL": settings.database_url,
+        "ATELIER_NATS_URL": settings.nats_url,
+        "ATELIER_S3_ENDPOINT": settings.s3_endpoint,
+    }
+    return frozenset(variable for variable, url in given.items() if url)
+
+
+def _record(endpoints: Endpoints, shared: SharedSettings, settings: UpSettings) -> PlatformRecord:
+    return PlatformRecord(
+        edge_url=endpoints.edge_url,
+        database_url=endpoints.database_url,
+        nats_url=endpoints.nats_url,
+        s3_endpoint=endpoints.s3_endpoint,
+        supervisor_pid=os.getpid(),
+        services={s.name: endpoints.address_list(s.name) for s in BACKEND_SERVICES},
+        instance_id=shared.instance_id,
+        jwt_secret_exported=settings.jwt_secret is not None,
+    )

@@ -27,8 +27,9 @@ def running_home(path: Path) -> AtelierHome:
 
 
 def test_admin_calls_go_to_the_platforms_credits_service_with_its_jwt_secret(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.delenv("ATELIER_JWT_SECRET", raising=False)
     home = running_home(tmp_path)
 
     target = credits_admin_target(home)

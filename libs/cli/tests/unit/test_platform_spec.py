@@ -7,12 +7,27 @@ from atelier_cli.platform_access import replicas
 from atelier_cli.platform_spec import (
     BACKEND_SERVICES,
     EDGE,
+    PROVIDED_VARIABLES,
     Endpoints,
+    SharedSettings,
     replica_names,
     service_environment,
 )
+from atelier_runtime.grpc_targets import HostPort
 
 CREDITS = BACKEND_SERVICES[0]
+SHARED = SharedSettings(
+    jwt_secret="secret",
+    instance_id="atelier-3f9a1c",
+    s3_access_key="key",
+    s3_secret_key="s3-secret",
+    s3_region="auto",
+    s3_bucket="media",
+)
+
+
+def local(*ports: int) -> tuple[HostPort, ...]:
+    return tuple(HostPort("127.0.0.1", port) for port in ports)
 
 
 def endpoints() -> Endpoints:
@@ -20,11 +35,11 @@ def endpoints() -> Endpoints:
         database_url="postgresql://u@127.0.0.1:5432/postgres",
         nats_url="nats://127.0.0.1:4222",
         s3_endpoint="http://127.0.0.1:9000",
-        grpc_ports={
-            "credits": (5001, 5002),
-            "generation": (5003,),
-            "media": (5004,),
-            "billing": (5005,),
+        grpc_addresses={
+            "credits": local(5001, 5002),
+            "generation": local(5003),
+            "media": local(5004),
+            "billing": local(5005),
         },
         edge_host="127.0.0.1",
         edge_port=8080,
@@ -38,15 +53,40 @@ def test_a_lone_process_keeps_the_service_name_and_replicas_are_numbered() -> No
 
 def test_every_process_is_given_every_replica_of_every_backend() -> None:
     for spec in (*BACKEND_SERVICES, EDGE):
-        env = service_environment(spec, endpoints(), "secret")
+        env = service_environment(spec, endpoints(), SHARED)
 
         assert env["ATELIER_CREDITS_ADDR"] == "127.0.0.1:5001,127.0.0.1:5002"
         assert env["ATELIER_GENERATION_ADDR"] == "127.0.0.1:5003"
 
 
-def test_a_replica_listens_on_its_own_port_and_the_edge_on_none() -> None:
-    assert service_environment(CREDITS, endpoints(), "s", 5002)["ATELIER_GRPC_PORT"] == "5002"
-    assert "ATELIER_GRPC_PORT" not in service_environment(EDGE, endpoints(), "s")
+def test_a_replica_listens_on_its_own_address_and_the_edge_on_none() -> None:
+    replica = HostPort("::1", 5002)
+    env = service_environment(CREDITS, endpoints(), SHARED, replica)
+
+    assert (env["ATELIER_GRPC_HOST"], env["ATELIER_GRPC_PORT"]) == ("::1", "5002")
+    assert "ATELIER_GRPC_PORT" not in service_environment(EDGE, endpoints(), SHARED)
+
+
+def test_each_service_gets_its_own_database_on_the_given_server() -> None:
+    env = service_environment(CREDITS, endpoints(), SHARED)
+
+    assert env["ATELIER_DATABASE_URL"] == "postgresql://u@127.0.0.1:5432/atelier_credits"
+    assert "ATELIER_DATABASE_URL" not in service_environment(EDGE, endpoints(), SHARED)
+
+
+def test_secrets_and_the_instance_id_reach_every_process() -> None:
+    for spec in (*BACKEND_SERVICES, EDGE):
+        env = service_environment(spec, endpoints(), SHARED)
+
+        assert env["ATELIER_JWT_SECRET"] == "secret"
+        assert env["ATELIER_INSTANCE_ID"] == "atelier-3f9a1c"
+        assert (env["ATELIER_S3_SECRET_KEY"], env["ATELIER_S3_BUCKET"]) == ("s3-secret", "media")
+
+
+def test_every_variable_up_sets_is_one_up_checks_itself() -> None:
+    env = service_environment(CREDITS, endpoints(), SHARED, HostPort("127.0.0.1", 5001))
+
+    assert set(env) <= PROVIDED_VARIABLES
 
 
 def test_the_record_lists_each_replica_under_the_name_its_log_file_has() -> None:
@@ -56,7 +96,7 @@ def test_the_record_lists_each_replica_under_the_name_its_log_file_has() -> None
         nats_url="nats://127.0.0.1:4222",
         s3_endpoint="http://127.0.0.1:9000",
         supervisor_pid=1,
-        services={name: endpoints().grpc_addresses(name) for name in endpoints().grpc_ports},
+        services={name: endpoints().address_list(name) for name in endpoints().grpc_addresses},
     )
 
     assert replicas(record, "credits") == [

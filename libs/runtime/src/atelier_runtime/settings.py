@@ -10,6 +10,9 @@ import pydantic_settings
 from pydantic import Field, SecretBytes, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from atelier_runtime.settings_problems import describe
+from atelier_runtime.settings_types import DatabaseUrl, NatsUrl, PortOrAny
+
 ENV_PREFIX = "ATELIER_"
 EXIT_BAD_SETTINGS = 2
 
@@ -22,15 +25,15 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
 
     service_name: str
-    database_url: str | None = None
-    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: DatabaseUrl | None = None
+    nats_url: NatsUrl = "nats://127.0.0.1:4222"
     nats_prefix: str = ""
     # Copies of each stream the service creates: 1 on one machine, 3 on a production cluster.
     nats_replicas: int = Field(default=1, ge=1, le=5)
     # A relay failing this long makes the service report NOT_SERVING until it recovers.
     relay_stuck_after_s: float = Field(default=60.0, gt=0)
     grpc_host: str = "127.0.0.1"
-    grpc_port: int = Field(default=0, ge=0, le=65535)
+    grpc_port: PortOrAny = 0
     log_level: str = "INFO"
     shutdown_grace_s: float = Field(default=10.0, ge=0)
     shutdown_drain_s: float = Field(default=0.5, ge=0)
@@ -45,6 +48,12 @@ class ServiceSettings(BaseSettings):
         return level
 
 
+class DatabaseServiceSettings(ServiceSettings):
+    """Settings of a service that owns a PostgreSQL database: without its URL it cannot start."""
+
+    database_url: DatabaseUrl
+
+
 class SettingsError(Exception):
     """One or more environment variables are missing or malformed; the message names each."""
 
@@ -54,9 +63,10 @@ class SettingsError(Exception):
 
 
 SettingsT = TypeVar("SettingsT", bound=ServiceSettings)
+AnySettingsT = TypeVar("AnySettingsT", bound=BaseSettings)
 
 
-def load_settings(cls: type[SettingsT]) -> SettingsT:
+def load_settings(cls: type[AnySettingsT]) -> AnySettingsT:
     """Read `cls` from the environment, or raise SettingsError naming every bad variable."""
     try:
         return cls()  # type: ignore[call-arg]  # the values come from the environment
@@ -64,43 +74,36 @@ def load_settings(cls: type[SettingsT]) -> SettingsT:
         raise SettingsError([_describe(cls, error) for error in exc.errors()]) from None
     except pydantic_settings.SettingsError as exc:
         # Raised for values that are not even parseable (e.g. broken JSON for a list field).
-        raise SettingsError([str(exc)]) from None
+        raise SettingsError([" ".join(str(exc).split())]) from None
 
 
 def exit_on_bad_settings(cls: type[SettingsT]) -> SettingsT:
-    """Load settings for a process entry point: on error print the problems and exit with 2."""
+    """Load settings for a process entry point: on error print one line per problem, exit 2."""
     try:
         return load_settings(cls)
     except SettingsError as exc:
-        _exit_with(exc)
+        exit_with(exc)
 
 
-def _exit_with(exc: SettingsError) -> NoReturn:
-    print("invalid configuration:", file=sys.stderr)
+def exit_with(exc: SettingsError) -> NoReturn:
+    """One line per problem on stderr, each naming its variable, then exit status 2."""
     for problem in exc.problems:
-        print(f"  {problem}", file=sys.stderr)
+        print(problem, file=sys.stderr)
     sys.exit(EXIT_BAD_SETTINGS)
 
 
-def _describe(cls: type[ServiceSettings], error: Any) -> str:
-    location = error.get("loc") or ("?",)
-    field = str(location[0])
-    variable = env_var_name(cls, field)
-    if error.get("type") == "missing":
-        return f"{variable}: required but not set"
-    message = str(error.get("msg", "invalid value"))
-    if _is_secret(cls, field):
-        return f"{variable}: {message}"
-    return f"{variable}: {message}, got {error.get('input')!r}"
+def _describe(cls: type[BaseSettings], error: Any) -> str:
+    field = str((error.get("loc") or ("?",))[0])
+    return describe(env_var_name(cls, field), error, secret=_is_secret(cls, field))
 
 
-def env_var_name(cls: type[ServiceSettings], field: str) -> str:
+def env_var_name(cls: type[BaseSettings], field: str) -> str:
     """The environment variable that sets `field`, e.g. grpc_port -> ATELIER_GRPC_PORT."""
     prefix = str(cls.model_config.get("env_prefix", ENV_PREFIX))
     return f"{prefix}{field}".upper()
 
 
-def _is_secret(cls: type[ServiceSettings], field: str) -> bool:
+def _is_secret(cls: type[BaseSettings], field: str) -> bool:
     # Never echo a secret's value into logs, even a malformed one.
     info = cls.model_fields.get(field)
     return info is not None and _mentions_secret(info.annotation)

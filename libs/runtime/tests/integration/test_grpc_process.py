@@ -106,4 +106,7 @@ async def test_a_malformed_variable_stops_the_process_with_status_2_naming_it() 
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=DEADLINE_S)
 
     assert process.returncode == 2
-    assert "ATELIER_GRPC_PORT: Input should be a valid integer" in stderr.decode()
+    # One line, no traceback: the variable, what it must be, and what it was.
+    assert stderr.decode() == (
+        "ATELIER_GRPC_PORT: must be a port number 0-65535 (0 picks a free one), got 'abc'\n"
+    )

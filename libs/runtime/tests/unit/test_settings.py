@@ -13,13 +13,14 @@ from atelier_runtime.settings import (
     exit_on_bad_settings,
     load_settings,
 )
+from atelier_runtime.settings_types import DatabaseUrl
 
 
 class LedgerSettings(ServiceSettings):
     """A service's settings as services write them: a default name and a required database."""
 
     service_name: str = "ledger"
-    database_url: str
+    database_url: DatabaseUrl
     signing_key: SecretStr | None = Field(default=None, min_length=16)
 
 
@@ -69,10 +70,8 @@ def test_a_missing_and_a_malformed_variable_are_both_named(
 
     problems = caught.value.problems
     assert "ATELIER_DATABASE_URL: required but not set" in problems
-    assert any(
-        problem.startswith("ATELIER_GRPC_PORT: Input should be a valid integer")
-        and problem.endswith("got 'abc'")
-        for problem in problems
+    assert "ATELIER_GRPC_PORT: must be a port number 0-65535 (0 picks a free one), got 'abc'" in (
+        problems
     )
     assert len(problems) == 2
 
@@ -114,7 +113,39 @@ def test_bad_settings_exit_with_status_2_and_name_the_variable_on_stderr(
         exit_on_bad_settings(LedgerSettings)
 
     assert caught.value.code == 2
-    assert "ATELIER_SHUTDOWN_GRACE_S: Input should be a valid number" in capsys.readouterr().err
+    assert capsys.readouterr().err == "ATELIER_SHUTDOWN_GRACE_S: must be a number, got 'soon'\n"
+
+
+def test_each_problem_is_one_line_naming_the_variable_and_the_expected_form(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "localhost:5432")
+    monkeypatch.setenv("ATELIER_NATS_URL", "nats://")
+    monkeypatch.setenv("ATELIER_OTEL_EXPORTER", "zipkin")
+    monkeypatch.setenv("ATELIER_SHUTDOWN_DRAIN_S", "-1")
+
+    with pytest.raises(SystemExit):
+        exit_on_bad_settings(LedgerSettings)
+
+    assert capsys.readouterr().err.splitlines() == [
+        "ATELIER_DATABASE_URL: must be a PostgreSQL URL like "
+        "postgresql://user:password@host:5432/database, got 'localhost:5432'",
+        "ATELIER_NATS_URL: must be a NATS URL like nats://host:4222, or a comma-separated list "
+        "of them, got 'nats://'",
+        "ATELIER_SHUTDOWN_DRAIN_S: must be at least 0, got '-1'",
+        "ATELIER_OTEL_EXPORTER: must be 'none', 'console' or 'otlp', got 'zipkin'",
+    ]
+
+
+def test_a_malformed_url_is_echoed_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://me:hunter2@db:99999/ledger")
+
+    with pytest.raises(SettingsError) as caught:
+        load_settings(LedgerSettings)
+
+    [problem] = caught.value.problems
+    assert "hunter2" not in problem
+    assert "postgresql://me:***@db:99999/ledger" in problem
 
 
 def test_env_var_names_follow_the_prefix() -> None:

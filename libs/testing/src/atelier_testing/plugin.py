@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import boto3
@@ -29,9 +32,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    with session_servers(tmp_path_factory.mktemp("servers")) as running:
+def servers(request: pytest.FixtureRequest) -> Iterator[Servers]:
+    # Not under pytest's temporary root (see private_dirs): a session's PostgreSQL panicked
+    # ("could not open pg_control: Permission denied") when another session started.
+    work = Path(tempfile.mkdtemp(prefix="atelier-test-servers-"))
+    with session_servers(work) as running:
         yield running
+    if request.session.testsfailed:
+        print(f"\natelier: the test servers' logs are kept in {work}")
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _database_url(admin_url: str, database: str) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 
 from atelier_runtime.grpc_targets import GrpcAddresses
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 
-class BillingSettings(ServiceSettings):
+class BillingSettings(DatabaseServiceSettings):
     """Shared settings plus Stripe's secrets, the plans file and the workers' pace."""
 
     service_name: str = "billing"

@@ -8,6 +8,12 @@ from atelier_billing.settings import BillingSettings
 from atelier_runtime.settings import SettingsError, load_settings
 
 
+@pytest.fixture(autouse=True)
+def _a_database(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Billing owns a database; without its URL nothing else would be checked.
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://billing@127.0.0.1:5432/billing")
+
+
 def test_webhook_secrets_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ATELIER_STRIPE_WEBHOOK_SECRET", "whsec_new, whsec_old")
 

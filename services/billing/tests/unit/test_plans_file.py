@@ -82,6 +82,7 @@ def test_the_service_stops_at_start_with_one_line_and_status_2(
     path = tmp_path / "plans.yaml"
     path.write_text(VALID.replace("monthly_credits: 2000", "monthly_credits: -5"))
     monkeypatch.setenv("ATELIER_PLANS", str(path))
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://billing@127.0.0.1:5432/billing")
 
     with pytest.raises(SystemExit) as stopped:
         main()

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 
-class CreditsSettings(ServiceSettings):
+class CreditsSettings(DatabaseServiceSettings):
     """Shared settings plus the ledger's tuning knobs (defaults suit one 2-core node)."""
 
     service_name: str = "credits"

@@ -27,6 +27,7 @@ from atelier_credits.adapters.statement_projector import (
 from atelier_credits.domain import CreditAccount
 from atelier_runtime.db import DbConnection, DbPool
 from atelier_runtime.relay_source import RelayCursor
+from atelier_testing.infrastructure import Servers
 from atelier_testing.polling import eventually
 
 DEADLINE = 20.0
@@ -173,6 +174,23 @@ async def test_an_older_transaction_committing_late_is_projected_not_skipped(
     lines = await stored_lines(pool)
     assert lines == await expected_lines(pool)
     assert "acct-late" in lines
+
+
+async def test_a_long_transaction_in_another_database_does_not_hold_the_projector_back(
+    pool: DbPool, servers: Servers
+) -> None:
+    neighbour = await asyncpg.connect(servers.postgres_admin_url)
+    long_running = neighbour.transaction()
+    await long_running.start()
+    await neighbour.fetchval("SELECT pg_current_xact_id()")  # as a writer over there would
+    try:
+        await Activity(pool, seed=10, accounts=1).run(10)
+        await projector(pool).catch_up()
+
+        assert await stored_lines(pool) == await expected_lines(pool) != {}
+    finally:
+        await long_running.rollback()
+        await neighbour.close()
 
 
 async def append_by_hand(conn: DbConnection, account: CreditAccount) -> None:

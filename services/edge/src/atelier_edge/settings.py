@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
+
+from pydantic import Field
+
 from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings_types import PortNumber
 
 
 class EdgeSettings(ServiceSettings):
@@ -14,12 +19,15 @@ class EdgeSettings(ServiceSettings):
 
     service_name: str = "edge"
     edge_host: str = "127.0.0.1"
-    edge_port: int = 8080
+    edge_port: PortNumber = 8080
     credits_addr: GrpcAddresses = "127.0.0.1:50051"
     generation_addr: GrpcAddresses = "127.0.0.1:50052"
     media_addr: GrpcAddresses = "127.0.0.1:50053"
     billing_addr: GrpcAddresses = "127.0.0.1:50054"
-    readiness_timeout_s: float = 1.0
+    readiness_timeout_s: float = Field(default=1.0, gt=0)
+    # Named in /healthz and /readyz, so whoever started this edge (`atelier up`) can tell it
+    # from another server answering on the same port.
+    instance_id: str = Field(default_factory=lambda: secrets.token_hex(8), min_length=1)
 
     def backends(self) -> dict[str, str]:
         return {

@@ -41,3 +41,21 @@ def test_a_malformed_backend_address_stops_the_edge_naming_the_variable(
     (problem,) = raised.value.problems
     assert problem.startswith("ATELIER_GENERATION_ADDR: ")
     assert "expected host:port" in problem
+
+
+def test_each_edge_has_its_own_instance_id_unless_given_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert load_settings(EdgeSettings).instance_id != load_settings(EdgeSettings).instance_id
+
+    monkeypatch.setenv("ATELIER_INSTANCE_ID", "inst-given")
+    assert load_settings(EdgeSettings).instance_id == "inst-given"
+
+
+def test_a_malformed_edge_port_is_refused_in_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_EDGE_PORT", "abc")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(EdgeSettings)
+
+    assert raised.value.problems == ["ATELIER_EDGE_PORT: must be a port number 1-65535, got 'abc'"]

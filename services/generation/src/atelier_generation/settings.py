@@ -2,10 +2,59 @@
 
 from __future__ import annotations
 
-from atelier_runtime.settings import ServiceSettings
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import NoDecode
+
+from atelier_generation.providers.local.running import LocalProviderConfig
+from atelier_runtime.settings import DatabaseServiceSettings
+from atelier_runtime.settings_types import PortOrAny
 
 
-class GenerationSettings(ServiceSettings):
-    """Shared service settings; generation-specific ones are added as the service grows."""
+class GenerationSettings(DatabaseServiceSettings):
+    """Shared settings, the catalogue's file, and the built-in local provider's knobs."""
 
     service_name: str = "generation"
+    # A catalogue to use instead of the one shipped in the package (ATELIER_CATALOG).
+    catalog: Path | None = None
+    # The local provider's total staged time (queued, then running) before it renders; 0 in tests.
+    local_provider_latency_s: float = Field(default=2.5, ge=0, le=600)
+    # How long its output URLs work, like a provider's CDN links.
+    local_provider_url_ttl_s: float = Field(default=3600.0, gt=0, le=7 * 24 * 3600)
+    local_provider_host: str = "127.0.0.1"
+    local_provider_port: PortOrAny = 0
+    # Where its files live; by default a temporary folder removed at stop.
+    local_provider_dir: Path | None = None
+    # Its folder's limit: the oldest files go first past it (a pod's /tmp is small).
+    local_provider_max_bytes: int = Field(default=40 * 1024 * 1024, ge=1024 * 1024)
+    # Origins besides its own that it may read input files from, comma-separated, e.g. the
+    # media bucket's public URL: it runs inside our network, so it reads no URL a user chooses.
+    local_provider_input_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("local_provider_input_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("local_provider_input_origins")
+    @classmethod
+    def _origins(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")):
+                raise ValueError(f"each origin must start with http:// or https://, got {origin!r}")
+        return origins
+
+    def local_provider(self) -> LocalProviderConfig:
+        return LocalProviderConfig(
+            latency_s=self.local_provider_latency_s,
+            url_ttl_s=self.local_provider_url_ttl_s,
+            host=self.local_provider_host,
+            port=self.local_provider_port,
+            folder=self.local_provider_dir,
+            max_bytes=self.local_provider_max_bytes,
+            input_origins=self.local_provider_input_origins,
+        )

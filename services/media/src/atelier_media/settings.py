@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from atelier_runtime.settings import ServiceSettings
+from atelier_runtime.settings import DatabaseServiceSettings
 
 
-class MediaSettings(ServiceSettings):
+class MediaSettings(DatabaseServiceSettings):
     """Shared service settings; media-specific ones are added as the service grows."""
 
     service_name: str = "media"

@@ -24,9 +24,9 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         yield
         await app.state.health_probe.close()
 
-    app = FastAPI(
-        title="Atelier", version="1", docs_url="/docs/ui", openapi_url="/docs", lifespan=lifespan
-    )
+    # FastAPI's defaults: the document at /openapi.json, its interactive docs at /docs.
+    app = FastAPI(title="Atelier", version="1", lifespan=lifespan)
+    app.state.instance_id = settings.instance_id
     app.include_router(health_routes.router)
 
     @app.exception_handler(HTTPException)

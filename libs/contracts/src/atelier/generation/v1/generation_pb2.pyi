@@ -151,14 +151,33 @@ class Model(_message.Message):
     PROVIDER_FIELD_NUMBER: _builtins.int
     COST_FIELD_NUMBER: _builtins.int
     INPUT_SCHEMA_JSON_FIELD_NUMBER: _builtins.int
+    PROVIDER_MODEL_FIELD_NUMBER: _builtins.int
+    COST_RULE_FIELD_NUMBER: _builtins.int
+    OUTPUTS_FIELD_NUMBER: _builtins.int
+    MAX_DURATION_S_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
+    """The label the UI shows."""
     provider: _builtins.str
-    """The provider adapter, e.g. "replicate", "fal", "openai"."""
+    """The provider adapter, e.g. "local", "replicate", "fal", "openai"."""
     cost: _builtins.int
-    """Credits per generation."""
+    """Credits a generation costs when it keeps every default of the input schema; EstimateCost
+    prices any other params.
+    """
     input_schema_json: _builtins.str
-    """JSON Schema of the params this model accepts."""
+    """JSON Schema (draft 2020-12) of the params this model accepts, prompt included."""
+    provider_model: _builtins.str
+    """The provider's own name for the model."""
+    cost_rule: _builtins.str
+    """How the cost follows from the params, in words, e.g. "2 credits per second of duration"."""
+    max_duration_s: _builtins.int
+    """The provider deadline: a job unfinished after this many seconds is abandoned, unbilled."""
+    description: _builtins.str
+    @_builtins.property
+    def outputs(self) -> Global___ModelOutputs:
+        """What a generation produces."""
+
     def __init__(
         self,
         *,
@@ -167,14 +186,53 @@ class Model(_message.Message):
         provider: _builtins.str = ...,
         cost: _builtins.int = ...,
         input_schema_json: _builtins.str = ...,
+        provider_model: _builtins.str = ...,
+        cost_rule: _builtins.str = ...,
+        outputs: Global___ModelOutputs | None = ...,
+        max_duration_s: _builtins.int = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outputs", b"outputs"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "id", b"id", "input_schema_json", b"input_schema_json", "name", b"name", "provider", b"provider"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost", b"cost", "cost_rule", b"cost_rule", "description", b"description", "id", b"id", "input_schema_json", b"input_schema_json", "max_duration_s", b"max_duration_s", "name", b"name", "outputs", b"outputs", "provider", b"provider", "provider_model", b"provider_model"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___Model: _TypeAlias = Model  # noqa: Y015
+
+@_typing.final
+class ModelOutputs(_message.Message):
+    """ModelOutputs describes the files one generation of a model produces."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    KIND_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_NUMBER: _builtins.int
+    COUNT_FIELD_FIELD_NUMBER: _builtins.int
+    kind: _builtins.str
+    """"image", "video" or "audio"."""
+    content_type: _builtins.str
+    """E.g. "image/png", "video/mp4", "audio/wav"."""
+    count: _builtins.int
+    """How many files, unless count_field is set."""
+    count_field: _builtins.str
+    """The param that chooses how many files, when the caller chooses; empty otherwise."""
+    def __init__(
+        self,
+        *,
+        kind: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        count: _builtins.int = ...,
+        count_field: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["content_type", b"content_type", "count", b"count", "count_field", b"count_field", "kind", b"kind"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ModelOutputs: _TypeAlias = ModelOutputs  # noqa: Y015
 
 @_typing.final
 class Tool(_message.Message):
@@ -186,10 +244,13 @@ class Tool(_message.Message):
     NAME_FIELD_NUMBER: _builtins.int
     KIND_FIELD_NUMBER: _builtins.int
     MODELS_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     name: _builtins.str
+    """The label the UI shows."""
     kind: _builtins.str
-    """E.g. "image", "video", "audio"."""
+    """The group the UI shows the tool in: "image", "video" or "music"."""
+    description: _builtins.str
     @_builtins.property
     def models(self) -> _containers.RepeatedCompositeFieldContainer[Global___Model]: ...
     def __init__(
@@ -199,10 +260,11 @@ class Tool(_message.Message):
         name: _builtins.str = ...,
         kind: _builtins.str = ...,
         models: _abc.Iterable[Global___Model] | None = ...,
+        description: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["id", b"id", "kind", b"kind", "models", b"models", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["description", b"description", "id", b"id", "kind", b"kind", "models", b"models", "name", b"name"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -388,3 +450,58 @@ class ListToolsResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ListToolsResponse: _TypeAlias = ListToolsResponse  # noqa: Y015
+
+@_typing.final
+class EstimateCostRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TOOL_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    PARAMS_JSON_FIELD_NUMBER: _builtins.int
+    tool: _builtins.str
+    """A tool id from ListTools: 1 to 200 printable characters."""
+    model: _builtins.str
+    """One of the tool's model ids: 1 to 200 printable characters."""
+    params_json: _builtins.str
+    """The params as a JSON object (at most 64 KiB, no NUL), validated against the model's input
+    schema; fields left out take their defaults. A violation inside the params names its path,
+    e.g. "params.duration"; a malformed text names "params_json".
+    """
+    def __init__(
+        self,
+        *,
+        tool: _builtins.str = ...,
+        model: _builtins.str = ...,
+        params_json: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["model", b"model", "params_json", b"params_json", "tool", b"tool"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstimateCostRequest: _TypeAlias = EstimateCostRequest  # noqa: Y015
+
+@_typing.final
+class EstimateCostResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CREDITS_FIELD_NUMBER: _builtins.int
+    COST_RULE_FIELD_NUMBER: _builtins.int
+    credits: _builtins.int
+    """Whole credits."""
+    cost_rule: _builtins.str
+    """The model's cost rule in words, as ListTools describes it."""
+    def __init__(
+        self,
+        *,
+        credits: _builtins.int = ...,
+        cost_rule: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cost_rule", b"cost_rule", "credits", b"credits"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstimateCostResponse: _TypeAlias = EstimateCostResponse  # noqa: Y015

@@ -55,6 +55,11 @@ class GenerationServiceStub:
                 request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsRequest.SerializeToString,
                 response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsResponse.FromString,
                 _registered_method=True)
+        self.EstimateCost = channel.unary_unary(
+                '/atelier.generation.v1.GenerationService/EstimateCost',
+                request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.SerializeToString,
+                response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.FromString,
+                _registered_method=True)
 
 
 class GenerationServiceServicer:
@@ -91,6 +96,14 @@ class GenerationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def EstimateCost(self, request, context):
+        """The credits a generation with these params would cost. The params are validated as a submit
+        validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GenerationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -113,6 +126,11 @@ def add_GenerationServiceServicer_to_server(servicer, server):
                     servicer.ListTools,
                     request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsRequest.FromString,
                     response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsResponse.SerializeToString,
+            ),
+            'EstimateCost': grpc.unary_unary_rpc_method_handler(
+                    servicer.EstimateCost,
+                    request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.FromString,
+                    response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +242,33 @@ class GenerationService:
             '/atelier.generation.v1.GenerationService/ListTools',
             atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsRequest.SerializeToString,
             atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def EstimateCost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.generation.v1.GenerationService/EstimateCost',
+            atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.SerializeToString,
+            atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.FromString,
             options,
             channel_credentials,
             insecure,

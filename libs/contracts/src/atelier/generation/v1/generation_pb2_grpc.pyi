@@ -44,6 +44,10 @@ class GenerationServiceStub:
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
     ListTools: _grpc.UnaryUnaryMultiCallable[_generation_pb2.ListToolsRequest, _generation_pb2.ListToolsResponse]
     """The catalogue: tools and their models."""
+    EstimateCost: _grpc.UnaryUnaryMultiCallable[_generation_pb2.EstimateCostRequest, _generation_pb2.EstimateCostResponse]
+    """The credits a generation with these params would cost. The params are validated as a submit
+    validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+    """
 
 @_typing.type_check_only
 class GenerationServiceAsyncStub(GenerationServiceStub):
@@ -61,6 +65,10 @@ class GenerationServiceAsyncStub(GenerationServiceStub):
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
     ListTools: _aio.UnaryUnaryMultiCallable[_generation_pb2.ListToolsRequest, _generation_pb2.ListToolsResponse]  # type: ignore[assignment]
     """The catalogue: tools and their models."""
+    EstimateCost: _aio.UnaryUnaryMultiCallable[_generation_pb2.EstimateCostRequest, _generation_pb2.EstimateCostResponse]  # type: ignore[assignment]
+    """The credits a generation with these params would cost. The params are validated as a submit
+    validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+    """
 
 class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
     """GenerationService runs generations: it freezes their cost, calls a provider and settles the credits."""
@@ -99,5 +107,15 @@ class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_generation_pb2.ListToolsResponse, _abc.Awaitable[_generation_pb2.ListToolsResponse]]:
         """The catalogue: tools and their models."""
+
+    @_abc_1.abstractmethod
+    def EstimateCost(
+        self,
+        request: _generation_pb2.EstimateCostRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_generation_pb2.EstimateCostResponse, _abc.Awaitable[_generation_pb2.EstimateCostResponse]]:
+        """The credits a generation with these params would cost. The params are validated as a submit
+        validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+        """
 
 def add_GenerationServiceServicer_to_server(servicer: GenerationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

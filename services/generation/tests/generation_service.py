@@ -1,0 +1,41 @@
+"""Runs the real generation service (its composition root) in-process for integration tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from atelier_generation.main import build
+from atelier_generation.settings import GenerationSettings
+from atelier_runtime.service import serve
+
+
+def service_settings(
+    database_url: str, nats_url: str, prefix: str, **overrides: Any
+) -> GenerationSettings:
+    values: dict[str, Any] = {
+        "database_url": database_url,
+        "nats_url": nats_url,
+        "nats_prefix": prefix,
+        "grpc_port": 0,
+        "shutdown_grace_s": 2.0,
+        "shutdown_drain_s": 0.0,
+        "local_provider_latency_s": 0.0,
+        **overrides,
+    }
+    return GenerationSettings(**values)
+
+
+@contextlib.asynccontextmanager
+async def serving_generation(settings: GenerationSettings) -> AsyncIterator[str]:
+    """Serves until the block ends; yields the address it listens on."""
+    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+    task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
+    try:
+        port = await asyncio.wait_for(asyncio.shield(ready), 30)
+        yield f"127.0.0.1:{port}"
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

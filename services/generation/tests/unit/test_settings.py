@@ -1,0 +1,46 @@
+"""The generation settings: the local provider's knobs from the environment, refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from atelier_generation.settings import GenerationSettings
+from atelier_runtime.settings import SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def database_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The one variable generation cannot start without.
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/generation")
+
+
+def test_input_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(
+        "ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", "https://media.example, http://127.0.0.1:9000"
+    )
+    monkeypatch.setenv("ATELIER_LOCAL_PROVIDER_LATENCY_S", "0")
+
+    config = load_settings(GenerationSettings).local_provider()
+
+    assert config.input_origins == ("https://media.example", "http://127.0.0.1:9000")
+    assert config.latency_s == 0
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", "ftp://files.example"),
+        ("ATELIER_LOCAL_PROVIDER_LATENCY_S", "-1"),
+        ("ATELIER_LOCAL_PROVIDER_URL_TTL_S", "0"),
+        ("ATELIER_LOCAL_PROVIDER_PORT", "70000"),
+    ],
+)
+def test_a_malformed_value_is_refused_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+
+    with pytest.raises(SettingsError) as refused:
+        load_settings(GenerationSettings)
+
+    assert refused.value.problems[0].startswith(f"{variable}:")
