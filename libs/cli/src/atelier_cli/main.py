@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from atelier_cli.bench_command import add_bench_commands
+from atelier_cli.billing_command import add_billing_commands
 from atelier_cli.configuration_error import EXIT_USAGE, ConfigurationError
 from atelier_cli.credits_commands import add_credits_commands
 from atelier_cli.dlq_command import add_dlq_commands
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(handler=_replay)
     add_bench_commands(commands)
     add_dlq_commands(commands)
+    add_billing_commands(commands)
     return parser
 
 

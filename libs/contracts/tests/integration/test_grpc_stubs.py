@@ -55,6 +55,58 @@ class DailyCreditsDesk(billing_pb2_grpc.BillingServiceServicer):
             granted=granted, amount=DAILY_CREDITS if granted else 0
         )
 
+    async def HandleStripeWebhook(
+        self,
+        request: billing_pb2.HandleStripeWebhookRequest,
+        context: grpc.aio.ServicerContext[
+            billing_pb2.HandleStripeWebhookRequest, billing_pb2.HandleStripeWebhookResponse
+        ],
+    ) -> billing_pb2.HandleStripeWebhookResponse:
+        event_id = hashlib.sha256(request.body).hexdigest()
+        duplicate = event_id in self.seen_events
+        self.seen_events.add(event_id)
+        return billing_pb2.HandleStripeWebhookResponse(event_id=event_id, duplicate=duplicate)
+
+    async def GetSubscription(
+        self,
+        request: billing_pb2.GetSubscriptionRequest,
+        context: grpc.aio.ServicerContext[
+            billing_pb2.GetSubscriptionRequest, billing_pb2.GetSubscriptionResponse
+        ],
+    ) -> billing_pb2.GetSubscriptionResponse:
+        free = billing_pb2.PlanTerms(plan="free", daily_free_credits=DAILY_CREDITS)
+        return billing_pb2.GetSubscriptionResponse(account_id=request.account_id, plan=free)
+
+    async def ListPayments(
+        self,
+        request: billing_pb2.ListPaymentsRequest,
+        context: grpc.aio.ServicerContext[
+            billing_pb2.ListPaymentsRequest, billing_pb2.ListPaymentsResponse
+        ],
+    ) -> billing_pb2.ListPaymentsResponse:
+        return billing_pb2.ListPaymentsResponse()
+
+    async def GrantDaily(
+        self,
+        request: billing_pb2.GrantDailyRequest,
+        context: grpc.aio.ServicerContext[
+            billing_pb2.GrantDailyRequest, billing_pb2.GrantDailyResponse
+        ],
+    ) -> billing_pb2.GrantDailyResponse:
+        key = (request.account_id, "today")
+        granted = key not in self.claimed
+        self.claimed.add(key)
+        return billing_pb2.GrantDailyResponse(granted=granted, amount=DAILY_CREDITS)
+
+    async def ListParked(
+        self,
+        request: billing_pb2.ListParkedRequest,
+        context: grpc.aio.ServicerContext[
+            billing_pb2.ListParkedRequest, billing_pb2.ListParkedResponse
+        ],
+    ) -> billing_pb2.ListParkedResponse:
+        return billing_pb2.ListParkedResponse()
+
 
 @pytest.fixture
 async def billing() -> AsyncIterator[billing_pb2_grpc.BillingServiceAsyncStub]:

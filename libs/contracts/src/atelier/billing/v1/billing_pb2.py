@@ -22,27 +22,66 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n atelier/billing/v1/billing.proto\x12\x12\x61telier.billing.v1\"E\n\x18HandleStripeEventRequest\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x18\n\x10signature_header\x18\x02 \x01(\t\"@\n\x19HandleStripeEventResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"$\n\x0eGetPlanRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\";\n\x0fGetPlanResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x1a\n\x12\x63redits_per_period\x18\x02 \x01(\x03\"<\n\x18\x43laimDailyCreditsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\"<\n\x19\x43laimDailyCreditsResponse\x12\x0f\n\x07granted\x18\x01 \x01(\x08\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x32\xc8\x02\n\x0e\x42illingService\x12p\n\x11HandleStripeEvent\x12,.atelier.billing.v1.HandleStripeEventRequest\x1a-.atelier.billing.v1.HandleStripeEventResponse\x12R\n\x07GetPlan\x12\".atelier.billing.v1.GetPlanRequest\x1a#.atelier.billing.v1.GetPlanResponse\x12p\n\x11\x43laimDailyCredits\x12,.atelier.billing.v1.ClaimDailyCreditsRequest\x1a-.atelier.billing.v1.ClaimDailyCreditsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n atelier/billing/v1/billing.proto\x12\x12\x61telier.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"E\n\x18HandleStripeEventRequest\x12\x0f\n\x07payload\x18\x01 \x01(\x0c\x12\x18\n\x10signature_header\x18\x02 \x01(\t\"@\n\x19HandleStripeEventResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\tduplicate\x18\x02 \x01(\x08\"$\n\x0eGetPlanRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\";\n\x0fGetPlanResponse\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x1a\n\x12\x63redits_per_period\x18\x02 \x01(\x03\"<\n\x18\x43laimDailyCreditsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x02 \x01(\t\"<\n\x19\x43laimDailyCreditsResponse\x12\x0f\n\x07granted\x18\x01 \x01(\x08\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\"\xa8\x01\n\x1aHandleStripeWebhookRequest\x12\x0c\n\x04\x62ody\x18\x01 \x01(\x0c\x12L\n\x07headers\x18\x02 \x03(\x0b\x32;.atelier.billing.v1.HandleStripeWebhookRequest.HeadersEntry\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"P\n\x1bHandleStripeWebhookResponse\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tduplicate\x18\x03 \x01(\x08\",\n\x16GetSubscriptionRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"\xc9\x01\n\tPlanTerms\x12\x0c\n\x04plan\x18\x01 \x01(\t\x12\x10\n\x08price_id\x18\x02 \x01(\t\x12\x17\n\x0fmonthly_credits\x18\x03 \x01(\x03\x12\x14\n\x0crollover_cap\x18\x04 \x01(\x03\x12\x16\n\x0egrant_priority\x18\x05 \x01(\x05\x12\x1b\n\x13generation_priority\x18\x06 \x01(\x05\x12\x1c\n\x14media_retention_days\x18\x07 \x01(\x05\x12\x1a\n\x12\x64\x61ily_free_credits\x18\x08 \x01(\x03\"\xb0\x02\n\x0cSubscription\x12\x17\n\x0fsubscription_id\x18\x01 \x01(\t\x12\x13\n\x0b\x63ustomer_id\x18\x02 \x01(\t\x12\x0e\n\x06status\x18\x03 \x01(\t\x12\x10\n\x08price_id\x18\x04 \x01(\t\x12\x38\n\x14\x63urrent_period_start\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63urrent_period_end\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x63\x61ncel_at_period_end\x18\x07 \x01(\x08\x12\x10\n\x08past_due\x18\x08 \x01(\x08\x12.\n\nupdated_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xa8\x01\n\x17GetSubscriptionResponse\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12+\n\x04plan\x18\x02 \x01(\x0b\x32\x1d.atelier.billing.v1.PlanTerms\x12;\n\x0csubscription\x18\x03 \x01(\x0b\x32 .atelier.billing.v1.SubscriptionH\x00\x88\x01\x01\x42\x0f\n\r_subscription\"P\n\x13ListPaymentsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"\xcb\x02\n\x07Payment\x12\x12\n\npayment_id\x18\x01 \x01(\t\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x10\n\x08price_id\x18\x03 \x01(\t\x12\x0f\n\x07product\x18\x04 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x05 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x06 \x01(\t\x12\x0f\n\x07\x63redits\x18\x07 \x01(\x03\x12\x16\n\x0erefunded_cents\x18\x08 \x01(\x03\x12\x1b\n\x13\x63redits_clawed_back\x18\t \x01(\x03\x12+\n\x07paid_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0cperiod_start\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nperiod_end\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"^\n\x14ListPaymentsResponse\x12-\n\x08payments\x18\x01 \x03(\x0b\x32\x1b.atelier.billing.v1.Payment\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\'\n\x11GrantDailyRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\"\x93\x01\n\x12GrantDailyResponse\x12\x0f\n\x07granted\x18\x01 \x01(\x08\x12\x0e\n\x06\x61mount\x18\x02 \x01(\x03\x12\x10\n\x08grant_id\x18\x03 \x01(\t\x12\x0c\n\x04\x64\x61te\x18\x04 \x01(\t\x12.\n\nexpires_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04plan\x18\x06 \x01(\t\":\n\x11ListParkedRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"\xb7\x01\n\x0bParkedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x11\n\tobject_id\x18\x03 \x01(\t\x12\r\n\x05state\x18\x04 \x01(\t\x12\x0e\n\x06reason\x18\x05 \x01(\t\x12\x13\n\x0bwaiting_for\x18\x06 \x03(\t\x12/\n\x0breceived_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08\x61ttempts\x18\x08 \x01(\r\"^\n\x12ListParkedResponse\x12/\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1f.atelier.billing.v1.ParkedEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"%\n\rReplayRequest\x12\x14\n\x0cwait_seconds\x18\x01 \x01(\r\"w\n\x0eReplayResponse\x12\x10\n\x08requeued\x18\x01 \x01(\x04\x12\x11\n\tprocessed\x18\x02 \x01(\x04\x12\x0e\n\x06parked\x18\x03 \x01(\x04\x12\x0f\n\x07ignored\x18\x04 \x01(\x04\x12\x0e\n\x06\x66\x61iled\x18\x05 \x01(\x04\x12\x0f\n\x07pending\x18\x06 \x01(\x04\x32\xc9\x06\n\x0e\x42illingService\x12p\n\x11HandleStripeEvent\x12,.atelier.billing.v1.HandleStripeEventRequest\x1a-.atelier.billing.v1.HandleStripeEventResponse\x12R\n\x07GetPlan\x12\".atelier.billing.v1.GetPlanRequest\x1a#.atelier.billing.v1.GetPlanResponse\x12p\n\x11\x43laimDailyCredits\x12,.atelier.billing.v1.ClaimDailyCreditsRequest\x1a-.atelier.billing.v1.ClaimDailyCreditsResponse\x12v\n\x13HandleStripeWebhook\x12..atelier.billing.v1.HandleStripeWebhookRequest\x1a/.atelier.billing.v1.HandleStripeWebhookResponse\x12j\n\x0fGetSubscription\x12*.atelier.billing.v1.GetSubscriptionRequest\x1a+.atelier.billing.v1.GetSubscriptionResponse\x12\x61\n\x0cListPayments\x12\'.atelier.billing.v1.ListPaymentsRequest\x1a(.atelier.billing.v1.ListPaymentsResponse\x12[\n\nGrantDaily\x12%.atelier.billing.v1.GrantDailyRequest\x1a&.atelier.billing.v1.GrantDailyResponse\x12[\n\nListParked\x12%.atelier.billing.v1.ListParkedRequest\x1a&.atelier.billing.v1.ListParkedResponse2f\n\x13\x42illingAdminService\x12O\n\x06Replay\x12!.atelier.billing.v1.ReplayRequest\x1a\".atelier.billing.v1.ReplayResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atelier.billing.v1.billing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_HANDLESTRIPEEVENTREQUEST']._serialized_start=56
-  _globals['_HANDLESTRIPEEVENTREQUEST']._serialized_end=125
-  _globals['_HANDLESTRIPEEVENTRESPONSE']._serialized_start=127
-  _globals['_HANDLESTRIPEEVENTRESPONSE']._serialized_end=191
-  _globals['_GETPLANREQUEST']._serialized_start=193
-  _globals['_GETPLANREQUEST']._serialized_end=229
-  _globals['_GETPLANRESPONSE']._serialized_start=231
-  _globals['_GETPLANRESPONSE']._serialized_end=290
-  _globals['_CLAIMDAILYCREDITSREQUEST']._serialized_start=292
-  _globals['_CLAIMDAILYCREDITSREQUEST']._serialized_end=352
-  _globals['_CLAIMDAILYCREDITSRESPONSE']._serialized_start=354
-  _globals['_CLAIMDAILYCREDITSRESPONSE']._serialized_end=414
-  _globals['_BILLINGSERVICE']._serialized_start=417
-  _globals['_BILLINGSERVICE']._serialized_end=745
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST_HEADERSENTRY']._loaded_options = None
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST_HEADERSENTRY']._serialized_options = b'8\001'
+  _globals['_HANDLESTRIPEEVENTREQUEST']._serialized_start=89
+  _globals['_HANDLESTRIPEEVENTREQUEST']._serialized_end=158
+  _globals['_HANDLESTRIPEEVENTRESPONSE']._serialized_start=160
+  _globals['_HANDLESTRIPEEVENTRESPONSE']._serialized_end=224
+  _globals['_GETPLANREQUEST']._serialized_start=226
+  _globals['_GETPLANREQUEST']._serialized_end=262
+  _globals['_GETPLANRESPONSE']._serialized_start=264
+  _globals['_GETPLANRESPONSE']._serialized_end=323
+  _globals['_CLAIMDAILYCREDITSREQUEST']._serialized_start=325
+  _globals['_CLAIMDAILYCREDITSREQUEST']._serialized_end=385
+  _globals['_CLAIMDAILYCREDITSRESPONSE']._serialized_start=387
+  _globals['_CLAIMDAILYCREDITSRESPONSE']._serialized_end=447
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST']._serialized_start=450
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST']._serialized_end=618
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST_HEADERSENTRY']._serialized_start=572
+  _globals['_HANDLESTRIPEWEBHOOKREQUEST_HEADERSENTRY']._serialized_end=618
+  _globals['_HANDLESTRIPEWEBHOOKRESPONSE']._serialized_start=620
+  _globals['_HANDLESTRIPEWEBHOOKRESPONSE']._serialized_end=700
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_start=702
+  _globals['_GETSUBSCRIPTIONREQUEST']._serialized_end=746
+  _globals['_PLANTERMS']._serialized_start=749
+  _globals['_PLANTERMS']._serialized_end=950
+  _globals['_SUBSCRIPTION']._serialized_start=953
+  _globals['_SUBSCRIPTION']._serialized_end=1257
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_start=1260
+  _globals['_GETSUBSCRIPTIONRESPONSE']._serialized_end=1428
+  _globals['_LISTPAYMENTSREQUEST']._serialized_start=1430
+  _globals['_LISTPAYMENTSREQUEST']._serialized_end=1510
+  _globals['_PAYMENT']._serialized_start=1513
+  _globals['_PAYMENT']._serialized_end=1844
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_start=1846
+  _globals['_LISTPAYMENTSRESPONSE']._serialized_end=1940
+  _globals['_GRANTDAILYREQUEST']._serialized_start=1942
+  _globals['_GRANTDAILYREQUEST']._serialized_end=1981
+  _globals['_GRANTDAILYRESPONSE']._serialized_start=1984
+  _globals['_GRANTDAILYRESPONSE']._serialized_end=2131
+  _globals['_LISTPARKEDREQUEST']._serialized_start=2133
+  _globals['_LISTPARKEDREQUEST']._serialized_end=2191
+  _globals['_PARKEDEVENT']._serialized_start=2194
+  _globals['_PARKEDEVENT']._serialized_end=2377
+  _globals['_LISTPARKEDRESPONSE']._serialized_start=2379
+  _globals['_LISTPARKEDRESPONSE']._serialized_end=2473
+  _globals['_REPLAYREQUEST']._serialized_start=2475
+  _globals['_REPLAYREQUEST']._serialized_end=2512
+  _globals['_REPLAYRESPONSE']._serialized_start=2514
+  _globals['_REPLAYRESPONSE']._serialized_end=2633
+  _globals['_BILLINGSERVICE']._serialized_start=2636
+  _globals['_BILLINGSERVICE']._serialized_end=3477
+  _globals['_BILLINGADMINSERVICE']._serialized_start=3479
+  _globals['_BILLINGADMINSERVICE']._serialized_end=3581
 # @@protoc_insertion_point(module_scope)

@@ -27,6 +27,9 @@ if _version_not_supported:
 
 class BillingServiceStub:
     """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
     """
 
     def __init__(self, channel):
@@ -50,14 +53,43 @@ class BillingServiceStub:
                 request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsRequest.SerializeToString,
                 response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsResponse.FromString,
                 _registered_method=True)
+        self.HandleStripeWebhook = channel.unary_unary(
+                '/atelier.billing.v1.BillingService/HandleStripeWebhook',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookResponse.FromString,
+                _registered_method=True)
+        self.GetSubscription = channel.unary_unary(
+                '/atelier.billing.v1.BillingService/GetSubscription',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionResponse.FromString,
+                _registered_method=True)
+        self.ListPayments = channel.unary_unary(
+                '/atelier.billing.v1.BillingService/ListPayments',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.FromString,
+                _registered_method=True)
+        self.GrantDaily = channel.unary_unary(
+                '/atelier.billing.v1.BillingService/GrantDaily',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyResponse.FromString,
+                _registered_method=True)
+        self.ListParked = channel.unary_unary(
+                '/atelier.billing.v1.BillingService/ListParked',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
     """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
     """
 
     def HandleStripeEvent(self, request, context):
         """Verifies and stores one Stripe webhook event; processing happens asynchronously.
+        Superseded by HandleStripeWebhook, which takes every header as received.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -71,6 +103,46 @@ class BillingServiceServicer:
 
     def ClaimDailyCredits(self, request, context):
         """Grants the day's free credits once per account and day.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def HandleStripeWebhook(self, request, context):
+        """Verifies the `Stripe-Signature` header over the raw body, stores the event once (by its
+        id) and answers; a worker applies it later. A bad, missing, stale or future signature, or
+        a body over 1 MiB, is INVALID_ARGUMENT with a BadRequest naming the field, and nothing is
+        stored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSubscription(self, request, context):
+        """The account's subscription state and the plan it puts the account on.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListPayments(self, request, context):
+        """The account's payments (subscription invoices and packs), newest first, paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GrantDaily(self, request, context):
+        """Grants today's (UTC) free credits of the account's plan, once per account and day; safe
+        to call on every sight of the account.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListParked(self, request, context):
+        """Stored events that wait for something (an account to attribute them to, the payment they
+        refund) or that failed, oldest first, paginated.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -94,6 +166,31 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsRequest.FromString,
                     response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsResponse.SerializeToString,
             ),
+            'HandleStripeWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandleStripeWebhook,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookResponse.SerializeToString,
+            ),
+            'GetSubscription': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSubscription,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionResponse.SerializeToString,
+            ),
+            'ListPayments': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListPayments,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.SerializeToString,
+            ),
+            'GrantDaily': grpc.unary_unary_rpc_method_handler(
+                    servicer.GrantDaily,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyResponse.SerializeToString,
+            ),
+            'ListParked': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListParked,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedResponse.SerializeToString,
+            ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
             'atelier.billing.v1.BillingService', rpc_method_handlers)
@@ -104,6 +201,9 @@ def add_BillingServiceServicer_to_server(servicer, server):
  # This class is part of an EXPERIMENTAL API.
 class BillingService:
     """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
     """
 
     @staticmethod
@@ -177,6 +277,224 @@ class BillingService:
             '/atelier.billing.v1.BillingService/ClaimDailyCredits',
             atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsRequest.SerializeToString,
             atelier_dot_billing_dot_v1_dot_billing__pb2.ClaimDailyCreditsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandleStripeWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingService/HandleStripeWebhook',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.HandleStripeWebhookResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSubscription(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingService/GetSubscription',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.GetSubscriptionResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListPayments(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingService/ListPayments',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ListPaymentsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GrantDaily(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingService/GrantDaily',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.GrantDailyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListParked(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingService/ListParked',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ListParkedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+
+class BillingAdminServiceStub:
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.Replay = channel.unary_unary(
+                '/atelier.billing.v1.BillingAdminService/Replay',
+                request_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayRequest.SerializeToString,
+                response_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayResponse.FromString,
+                _registered_method=True)
+
+
+class BillingAdminServiceServicer:
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    def Replay(self, request, context):
+        """Processes every stored event again, in the order received. Effects are keyed by Stripe
+        object ids, so nothing is granted or clawed back twice; what was parked is tried again.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_BillingAdminServiceServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'Replay': grpc.unary_unary_rpc_method_handler(
+                    servicer.Replay,
+                    request_deserializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayRequest.FromString,
+                    response_serializer=atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'atelier.billing.v1.BillingAdminService', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('atelier.billing.v1.BillingAdminService', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class BillingAdminService:
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    @staticmethod
+    def Replay(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.billing.v1.BillingAdminService/Replay',
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayRequest.SerializeToString,
+            atelier_dot_billing_dot_v1_dot_billing__pb2.ReplayResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -27,31 +27,83 @@ GRPC_GENERATED_VERSION: str
 GRPC_VERSION: str
 
 class BillingServiceStub:
-    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits."""
+    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
+    """
 
     @_typing.overload
     def __new__(cls, channel: _grpc.Channel) -> _Self: ...
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> BillingServiceAsyncStub: ...
     HandleStripeEvent: _grpc.UnaryUnaryMultiCallable[_billing_pb2.HandleStripeEventRequest, _billing_pb2.HandleStripeEventResponse]
-    """Verifies and stores one Stripe webhook event; processing happens asynchronously."""
+    """Verifies and stores one Stripe webhook event; processing happens asynchronously.
+    Superseded by HandleStripeWebhook, which takes every header as received.
+    """
     GetPlan: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetPlanRequest, _billing_pb2.GetPlanResponse]
     ClaimDailyCredits: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ClaimDailyCreditsRequest, _billing_pb2.ClaimDailyCreditsResponse]
     """Grants the day's free credits once per account and day."""
+    HandleStripeWebhook: _grpc.UnaryUnaryMultiCallable[_billing_pb2.HandleStripeWebhookRequest, _billing_pb2.HandleStripeWebhookResponse]
+    """Verifies the `Stripe-Signature` header over the raw body, stores the event once (by its
+    id) and answers; a worker applies it later. A bad, missing, stale or future signature, or
+    a body over 1 MiB, is INVALID_ARGUMENT with a BadRequest naming the field, and nothing is
+    stored.
+    """
+    GetSubscription: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetSubscriptionRequest, _billing_pb2.GetSubscriptionResponse]
+    """The account's subscription state and the plan it puts the account on."""
+    ListPayments: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListPaymentsRequest, _billing_pb2.ListPaymentsResponse]
+    """The account's payments (subscription invoices and packs), newest first, paginated."""
+    GrantDaily: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GrantDailyRequest, _billing_pb2.GrantDailyResponse]
+    """Grants today's (UTC) free credits of the account's plan, once per account and day; safe
+    to call on every sight of the account.
+    """
+    ListParked: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListParkedRequest, _billing_pb2.ListParkedResponse]
+    """Stored events that wait for something (an account to attribute them to, the payment they
+    refund) or that failed, oldest first, paginated.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
-    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits."""
+    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
+    """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     HandleStripeEvent: _aio.UnaryUnaryMultiCallable[_billing_pb2.HandleStripeEventRequest, _billing_pb2.HandleStripeEventResponse]  # type: ignore[assignment]
-    """Verifies and stores one Stripe webhook event; processing happens asynchronously."""
+    """Verifies and stores one Stripe webhook event; processing happens asynchronously.
+    Superseded by HandleStripeWebhook, which takes every header as received.
+    """
     GetPlan: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetPlanRequest, _billing_pb2.GetPlanResponse]  # type: ignore[assignment]
     ClaimDailyCredits: _aio.UnaryUnaryMultiCallable[_billing_pb2.ClaimDailyCreditsRequest, _billing_pb2.ClaimDailyCreditsResponse]  # type: ignore[assignment]
     """Grants the day's free credits once per account and day."""
+    HandleStripeWebhook: _aio.UnaryUnaryMultiCallable[_billing_pb2.HandleStripeWebhookRequest, _billing_pb2.HandleStripeWebhookResponse]  # type: ignore[assignment]
+    """Verifies the `Stripe-Signature` header over the raw body, stores the event once (by its
+    id) and answers; a worker applies it later. A bad, missing, stale or future signature, or
+    a body over 1 MiB, is INVALID_ARGUMENT with a BadRequest naming the field, and nothing is
+    stored.
+    """
+    GetSubscription: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetSubscriptionRequest, _billing_pb2.GetSubscriptionResponse]  # type: ignore[assignment]
+    """The account's subscription state and the plan it puts the account on."""
+    ListPayments: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListPaymentsRequest, _billing_pb2.ListPaymentsResponse]  # type: ignore[assignment]
+    """The account's payments (subscription invoices and packs), newest first, paginated."""
+    GrantDaily: _aio.UnaryUnaryMultiCallable[_billing_pb2.GrantDailyRequest, _billing_pb2.GrantDailyResponse]  # type: ignore[assignment]
+    """Grants today's (UTC) free credits of the account's plan, once per account and day; safe
+    to call on every sight of the account.
+    """
+    ListParked: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListParkedRequest, _billing_pb2.ListParkedResponse]  # type: ignore[assignment]
+    """Stored events that wait for something (an account to attribute them to, the payment they
+    refund) or that failed, oldest first, paginated.
+    """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
-    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits."""
+    """BillingService turns Stripe events into grants and clawbacks, and hands out daily free credits.
+
+    Every Stripe effect is keyed by the Stripe object id (invoice, Checkout Session, refund,
+    dispute), so a redelivered or twin event never grants or claws back twice.
+    """
 
     @_abc_1.abstractmethod
     def HandleStripeEvent(
@@ -59,7 +111,9 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _billing_pb2.HandleStripeEventRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_billing_pb2.HandleStripeEventResponse, _abc.Awaitable[_billing_pb2.HandleStripeEventResponse]]:
-        """Verifies and stores one Stripe webhook event; processing happens asynchronously."""
+        """Verifies and stores one Stripe webhook event; processing happens asynchronously.
+        Superseded by HandleStripeWebhook, which takes every header as received.
+        """
 
     @_abc_1.abstractmethod
     def GetPlan(
@@ -76,4 +130,98 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_billing_pb2.ClaimDailyCreditsResponse, _abc.Awaitable[_billing_pb2.ClaimDailyCreditsResponse]]:
         """Grants the day's free credits once per account and day."""
 
+    @_abc_1.abstractmethod
+    def HandleStripeWebhook(
+        self,
+        request: _billing_pb2.HandleStripeWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.HandleStripeWebhookResponse, _abc.Awaitable[_billing_pb2.HandleStripeWebhookResponse]]:
+        """Verifies the `Stripe-Signature` header over the raw body, stores the event once (by its
+        id) and answers; a worker applies it later. A bad, missing, stale or future signature, or
+        a body over 1 MiB, is INVALID_ARGUMENT with a BadRequest naming the field, and nothing is
+        stored.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSubscription(
+        self,
+        request: _billing_pb2.GetSubscriptionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.GetSubscriptionResponse, _abc.Awaitable[_billing_pb2.GetSubscriptionResponse]]:
+        """The account's subscription state and the plan it puts the account on."""
+
+    @_abc_1.abstractmethod
+    def ListPayments(
+        self,
+        request: _billing_pb2.ListPaymentsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListPaymentsResponse, _abc.Awaitable[_billing_pb2.ListPaymentsResponse]]:
+        """The account's payments (subscription invoices and packs), newest first, paginated."""
+
+    @_abc_1.abstractmethod
+    def GrantDaily(
+        self,
+        request: _billing_pb2.GrantDailyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.GrantDailyResponse, _abc.Awaitable[_billing_pb2.GrantDailyResponse]]:
+        """Grants today's (UTC) free credits of the account's plan, once per account and day; safe
+        to call on every sight of the account.
+        """
+
+    @_abc_1.abstractmethod
+    def ListParked(
+        self,
+        request: _billing_pb2.ListParkedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListParkedResponse, _abc.Awaitable[_billing_pb2.ListParkedResponse]]:
+        """Stored events that wait for something (an account to attribute them to, the payment they
+        refund) or that failed, oldest first, paginated.
+        """
+
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
+
+class BillingAdminServiceStub:
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    @_typing.overload
+    def __new__(cls, channel: _grpc.Channel) -> _Self: ...
+    @_typing.overload
+    def __new__(cls, channel: _aio.Channel) -> BillingAdminServiceAsyncStub: ...
+    Replay: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ReplayRequest, _billing_pb2.ReplayResponse]
+    """Processes every stored event again, in the order received. Effects are keyed by Stripe
+    object ids, so nothing is granted or clawed back twice; what was parked is tried again.
+    """
+
+@_typing.type_check_only
+class BillingAdminServiceAsyncStub(BillingAdminServiceStub):
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    def __init__(self, channel: _aio.Channel) -> None: ...
+    Replay: _aio.UnaryUnaryMultiCallable[_billing_pb2.ReplayRequest, _billing_pb2.ReplayResponse]  # type: ignore[assignment]
+    """Processes every stored event again, in the order received. Effects are keyed by Stripe
+    object ids, so nothing is granted or clawed back twice; what was parked is tried again.
+    """
+
+class BillingAdminServiceServicer(metaclass=_abc_1.ABCMeta):
+    """BillingAdminService holds the operator's methods. Every call needs a service credential in its
+    metadata, `authorization: Bearer <JWT>`: an HS256 token signed with the platform's
+    ATELIER_JWT_SECRET, with an expiry and role "operator" or "service".
+    """
+
+    @_abc_1.abstractmethod
+    def Replay(
+        self,
+        request: _billing_pb2.ReplayRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ReplayResponse, _abc.Awaitable[_billing_pb2.ReplayResponse]]:
+        """Processes every stored event again, in the order received. Effects are keyed by Stripe
+        object ids, so nothing is granted or clawed back twice; what was parked is tried again.
+        """
+
+def add_BillingAdminServiceServicer_to_server(servicer: BillingAdminServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

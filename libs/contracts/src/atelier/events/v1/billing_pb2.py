@@ -22,19 +22,24 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61telier/events/v1/billing.proto\x12\x11\x61telier.events.v1\"\x8b\x01\n\x10PaymentSucceeded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x03 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\x03\x12\x10\n\x08price_id\x18\x06 \x01(\t\"\x90\x01\n\x0cRefundIssued\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x19\n\x11payment_object_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07\x63redits\x18\x06 \x01(\x03\"\xa1\x01\n\rDisputeOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x19\n\x11payment_object_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07\x63redits\x18\x06 \x01(\x03\x12\x0e\n\x06reason\x18\x07 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x61telier/events/v1/billing.proto\x12\x11\x61telier.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x01\n\x10PaymentSucceeded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x03 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x04 \x01(\t\x12\x0f\n\x07\x63redits\x18\x05 \x01(\x03\x12\x10\n\x08price_id\x18\x06 \x01(\t\"\x90\x01\n\x0cRefundIssued\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x19\n\x11payment_object_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07\x63redits\x18\x06 \x01(\x03\"\xa1\x01\n\rDisputeOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x18\n\x10stripe_object_id\x18\x02 \x01(\t\x12\x19\n\x11payment_object_id\x18\x03 \x01(\t\x12\x14\n\x0c\x61mount_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x0f\n\x07\x63redits\x18\x06 \x01(\x03\x12\x0e\n\x06reason\x18\x07 \x01(\t\"\xa5\x02\n\x0bPlanChanged\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0c\n\x04plan\x18\x02 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x0e\n\x06status\x18\x04 \x01(\t\x12\x10\n\x08price_id\x18\x05 \x01(\t\x12\x38\n\x14\x63urrent_period_start\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x36\n\x12\x63urrent_period_end\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x1c\n\x14\x63\x61ncel_at_period_end\x18\x08 \x01(\x08\x12\x10\n\x08past_due\x18\t \x01(\x08\x12\x17\n\x0fstripe_event_id\x18\n \x01(\t\"\x93\x01\n\rPaymentFailed\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x12\n\ninvoice_id\x18\x02 \x01(\t\x12\x17\n\x0fsubscription_id\x18\x03 \x01(\t\x12\x18\n\x10\x61mount_due_cents\x18\x04 \x01(\x03\x12\x10\n\x08\x63urrency\x18\x05 \x01(\t\x12\x15\n\rattempt_count\x18\x06 \x01(\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atelier.events.v1.billing_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_PAYMENTSUCCEEDED']._serialized_start=55
-  _globals['_PAYMENTSUCCEEDED']._serialized_end=194
-  _globals['_REFUNDISSUED']._serialized_start=197
-  _globals['_REFUNDISSUED']._serialized_end=341
-  _globals['_DISPUTEOPENED']._serialized_start=344
-  _globals['_DISPUTEOPENED']._serialized_end=505
+  _globals['_PAYMENTSUCCEEDED']._serialized_start=88
+  _globals['_PAYMENTSUCCEEDED']._serialized_end=227
+  _globals['_REFUNDISSUED']._serialized_start=230
+  _globals['_REFUNDISSUED']._serialized_end=374
+  _globals['_DISPUTEOPENED']._serialized_start=377
+  _globals['_DISPUTEOPENED']._serialized_end=538
+  _globals['_PLANCHANGED']._serialized_start=541
+  _globals['_PLANCHANGED']._serialized_end=834
+  _globals['_PAYMENTFAILED']._serialized_start=837
+  _globals['_PAYMENTFAILED']._serialized_end=984
 # @@protoc_insertion_point(module_scope)

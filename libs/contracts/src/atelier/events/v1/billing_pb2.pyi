@@ -5,6 +5,7 @@ isort:skip_file
 
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
 import builtins as _builtins
 import sys
 import typing as _typing
@@ -136,3 +137,98 @@ class DisputeOpened(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DisputeOpened: _TypeAlias = DisputeOpened  # noqa: Y015
+
+@_typing.final
+class PlanChanged(_message.Message):
+    """PlanChanged: an account's subscription changed what it is on (plan, status, period or its
+    cancellation at period end). Subject `atelier.billing.plan_changed`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    SUBSCRIPTION_ID_FIELD_NUMBER: _builtins.int
+    STATUS_FIELD_NUMBER: _builtins.int
+    PRICE_ID_FIELD_NUMBER: _builtins.int
+    CURRENT_PERIOD_START_FIELD_NUMBER: _builtins.int
+    CURRENT_PERIOD_END_FIELD_NUMBER: _builtins.int
+    CANCEL_AT_PERIOD_END_FIELD_NUMBER: _builtins.int
+    PAST_DUE_FIELD_NUMBER: _builtins.int
+    STRIPE_EVENT_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    plan: _builtins.str
+    """The plan the account is on now, e.g. "free", "pro"."""
+    subscription_id: _builtins.str
+    status: _builtins.str
+    """Stripe's subscription status, e.g. "active", "canceled"."""
+    price_id: _builtins.str
+    cancel_at_period_end: _builtins.bool
+    past_due: _builtins.bool
+    """A payment failed and no later one succeeded."""
+    stripe_event_id: _builtins.str
+    """The Stripe event that made the change."""
+    @_builtins.property
+    def current_period_start(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def current_period_end(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        plan: _builtins.str = ...,
+        subscription_id: _builtins.str = ...,
+        status: _builtins.str = ...,
+        price_id: _builtins.str = ...,
+        current_period_start: _timestamp_pb2.Timestamp | None = ...,
+        current_period_end: _timestamp_pb2.Timestamp | None = ...,
+        cancel_at_period_end: _builtins.bool = ...,
+        past_due: _builtins.bool = ...,
+        stripe_event_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["current_period_end", b"current_period_end", "current_period_start", b"current_period_start"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "cancel_at_period_end", b"cancel_at_period_end", "current_period_end", b"current_period_end", "current_period_start", b"current_period_start", "past_due", b"past_due", "plan", b"plan", "price_id", b"price_id", "status", b"status", "stripe_event_id", b"stripe_event_id", "subscription_id", b"subscription_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PlanChanged: _TypeAlias = PlanChanged  # noqa: Y015
+
+@_typing.final
+class PaymentFailed(_message.Message):
+    """PaymentFailed: a subscription invoice could not be paid; the account is past due. Nothing is
+    clawed back. Subject `atelier.billing.payment_failed`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    INVOICE_ID_FIELD_NUMBER: _builtins.int
+    SUBSCRIPTION_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_CENTS_FIELD_NUMBER: _builtins.int
+    CURRENCY_FIELD_NUMBER: _builtins.int
+    ATTEMPT_COUNT_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    invoice_id: _builtins.str
+    subscription_id: _builtins.str
+    amount_due_cents: _builtins.int
+    currency: _builtins.str
+    attempt_count: _builtins.int
+    """Stripe's count of attempts so far."""
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        invoice_id: _builtins.str = ...,
+        subscription_id: _builtins.str = ...,
+        amount_due_cents: _builtins.int = ...,
+        currency: _builtins.str = ...,
+        attempt_count: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "amount_due_cents", b"amount_due_cents", "attempt_count", b"attempt_count", "currency", b"currency", "invoice_id", b"invoice_id", "subscription_id", b"subscription_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentFailed: _TypeAlias = PaymentFailed  # noqa: Y015
