@@ -10,8 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from atelier_edge.adapters.billing_client import BillingClient
 from atelier_edge.adapters.health_probe import HealthProbe
-from atelier_edge.http_api import health_routes
+from atelier_edge.http_api import health_routes, webhook_routes
 from atelier_edge.http_api.problems import problem
 from atelier_edge.settings import EdgeSettings
 
@@ -21,13 +22,16 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # gRPC channels bind to the running loop, so they are made here and not at import.
         app.state.health_probe = HealthProbe(settings.backends(), settings.readiness_timeout_s)
+        app.state.billing = BillingClient(settings.billing_addr)
         yield
         await app.state.health_probe.close()
+        await app.state.billing.close()
 
     # FastAPI's defaults: the document at /openapi.json, its interactive docs at /docs.
     app = FastAPI(title="Atelier", version="1", lifespan=lifespan)
     app.state.instance_id = settings.instance_id
     app.include_router(health_routes.router)
+    app.include_router(webhook_routes.router)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
