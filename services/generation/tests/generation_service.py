@@ -23,6 +23,9 @@ def service_settings(
         "shutdown_grace_s": 2.0,
         "shutdown_drain_s": 0.0,
         "local_provider_latency_s": 0.0,
+        "generation_poll_s": 0.02,
+        "generation_relay_poll_s": 0.02,
+        "generation_lease_s": 1.5,
         **overrides,
     }
     return GenerationSettings(**values)

@@ -1,23 +1,44 @@
-"""Composition root of the generation service: the catalogue behind gRPC, and the providers."""
+"""Composition root of the generation service: the catalogue and the saga behind gRPC, the
+providers, the saga's drivers, and the outbox relay of generation events."""
 
 from __future__ import annotations
 
 import functools
 import logging
+import secrets
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
+
+from opentelemetry import metrics
 
 from atelier.generation.v1 import generation_pb2, generation_pb2_grpc
 from atelier_generation.adapters.catalogue_file import CatalogueError, load_catalogue
+from atelier_generation.adapters.credits_client import CreditsWallet
+from atelier_generation.adapters.generation_events import GenerationEvents
+from atelier_generation.adapters.schema import MIGRATIONS
 from atelier_generation.api.generation_servicer import GenerationServicer
 from atelier_generation.application.catalogue_queries import CatalogueQueries
+from atelier_generation.application.generation_queries import GenerationQueries
+from atelier_generation.application.saga_driver import SagaDriver, SagaWorkers
+from atelier_generation.application.saga_record import SagaRecord
+from atelier_generation.application.saga_steps import SagaSteps
+from atelier_generation.application.submission import SubmitGeneration
 from atelier_generation.domain.catalogue import Catalogue
 from atelier_generation.providers.local.catalogue_fit import check_local_models
 from atelier_generation.providers.local.provider import NAME as LOCAL
 from atelier_generation.providers.local.running import running_local_provider
-from atelier_generation.providers.provider import ADAPTER_NAMES
+from atelier_generation.providers.provider import ADAPTER_NAMES, Provider
 from atelier_generation.settings import GenerationSettings
+from atelier_runtime.bus import Publisher
+from atelier_runtime.bus_names import BusNames
+from atelier_runtime.db import DbPool, apply_migrations
+from atelier_runtime.dead_letters import relay_parking
+from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_server import GrpcService
+from atelier_runtime.outbox import OutboxTableSource, install_outbox
+from atelier_runtime.outbox_relay import OutboxRelay
+from atelier_runtime.relay_metrics import observe_relay_lag
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
 from atelier_runtime.settings import EXIT_BAD_SETTINGS, exit_on_bad_settings
@@ -31,18 +52,85 @@ def service_catalogue(settings: GenerationSettings) -> Catalogue:
     return load_catalogue(settings.catalog, ADAPTER_NAMES, checks=[check_local_models])
 
 
+@dataclass(frozen=True)
+class Saga:
+    """The saga's parts, as one composition root wires them (tests drive them step by step)."""
+
+    record: SagaRecord
+    steps: SagaSteps
+    driver: SagaDriver
+    workers: SagaWorkers
+    submit: SubmitGeneration
+    queries: GenerationQueries
+
+
+def wire_saga(
+    settings: GenerationSettings,
+    pool: DbPool,
+    wallet: CreditsWallet,
+    providers: dict[str, Provider],
+    catalogue: Catalogue,
+    queries: CatalogueQueries,
+) -> Saga:
+    config = settings.saga()
+    owner = f"generation-{secrets.token_hex(6)}"
+    record = SagaRecord(pool, GenerationEvents(BusNames(settings.nats_prefix)))
+    waived = metrics.get_meter("atelier.generation").create_counter(
+        "atelier.generation.charge_waived", description="late successes the account could not pay"
+    )
+    steps = SagaSteps(
+        record, wallet, providers, catalogue, config, charge_waived=lambda: waived.add(1)
+    )
+    driver = SagaDriver(record, steps, config, owner)
+    workers = SagaWorkers(
+        driver, count=settings.generation_workers, poll_s=settings.generation_poll_s
+    )
+    wake = workers.wake.set
+    return Saga(
+        record, steps, driver, workers,
+        SubmitGeneration(queries, record, steps, config, owner=owner, wake=wake),
+        GenerationQueries(record, wake=wake),
+    )  # fmt: skip
+
+
+async def _start_relay(
+    settings: GenerationSettings, scope: ServiceScope, publisher: Publisher
+) -> None:
+    assert settings.database_url is not None  # open_database refused to start without it
+    relay = OutboxRelay(
+        settings.database_url,
+        publisher,
+        stream=BusNames(settings.nats_prefix).stream("generation"),
+        park=relay_parking(OutboxTableSource.name),
+        poll_interval=settings.generation_relay_poll_s,
+    )
+    scope.spawn(relay.run(), name="generation-relay")
+    observe_relay_lag(relay)
+    scope.add_readiness_check(lambda: relay.problem(settings.relay_stuck_after_s))
+
+
 async def build(
     settings: GenerationSettings, scope: ServiceScope, catalogue: Catalogue | None = None
 ) -> Sequence[GrpcService]:
     catalogue = catalogue if catalogue is not None else service_catalogue(settings)
     # Opening the database and the bus first means SERVING implies both are reachable.
-    await open_database(scope, settings)
-    await open_bus(scope, settings, stream_of="generation")
+    pool = await open_database(scope, settings)
+    await apply_migrations(pool, "generation", MIGRATIONS)
+    await install_outbox(pool)
+    bus = await open_bus(scope, settings, stream_of="generation")
+    await _start_relay(settings, scope, Publisher(bus.jetstream()))
+    providers: dict[str, Provider] = {}
     if any(model.provider == LOCAL for tool in catalogue.tools for model in tool.models):
         # Started with the service so its file server is up before the saga runs jobs on it.
         local = await scope.enter(running_local_provider(settings.local_provider()))
         _log.info("local provider serving its files", extra={"url": local.files_url})
-    servicer = GenerationServicer(CatalogueQueries(catalogue))
+        providers[LOCAL] = local
+    channel = balanced_channel(settings.credits_addr, variable="ATELIER_CREDITS_ADDR")
+    scope.resources.push_async_callback(channel.close)
+    queries = CatalogueQueries(catalogue)
+    saga = wire_saga(settings, pool, CreditsWallet(channel), providers, catalogue, queries)
+    scope.spawn(saga.workers.run(), name="generation-saga")
+    servicer = GenerationServicer(queries, saga.submit, saga.queries)
     return [
         GrpcService.of(
             SERVICE_NAME, generation_pb2_grpc.add_GenerationServiceServicer_to_server, servicer

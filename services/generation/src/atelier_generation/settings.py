@@ -8,7 +8,9 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
+from atelier_generation.application.saga_config import SagaConfig
 from atelier_generation.providers.local.running import LocalProviderConfig
+from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import DatabaseServiceSettings
 from atelier_runtime.settings_types import PortOrAny
 
@@ -32,6 +34,17 @@ class GenerationSettings(DatabaseServiceSettings):
     # Origins besides its own that it may read input files from, comma-separated, e.g. the
     # media bucket's public URL: it runs inside our network, so it reads no URL a user chooses.
     local_provider_input_origins: Annotated[tuple[str, ...], NoDecode] = ()
+
+    credits_addr: GrpcAddresses = "127.0.0.1:50051"
+    # The saga: jobs of one account running at once (the rest wait queued), concurrent drivers
+    # per process, a driver's lease, how often idle drivers look for work, and how long a
+    # freeze outlives the model's deadline.
+    generation_max_running_per_account: int = Field(default=4, ge=1, le=1000)
+    generation_workers: int = Field(default=16, ge=1, le=256)
+    generation_lease_s: float = Field(default=30.0, ge=0.3, le=3600)
+    generation_poll_s: float = Field(default=0.5, gt=0, le=60)
+    generation_freeze_margin_s: float = Field(default=600.0, ge=0, le=86_400)
+    generation_relay_poll_s: float = Field(default=0.2, gt=0, le=60)
 
     @field_validator("local_provider_input_origins", mode="before")
     @classmethod
@@ -57,4 +70,11 @@ class GenerationSettings(DatabaseServiceSettings):
             folder=self.local_provider_dir,
             max_bytes=self.local_provider_max_bytes,
             input_origins=self.local_provider_input_origins,
+        )
+
+    def saga(self) -> SagaConfig:
+        return SagaConfig(
+            max_running_per_account=self.generation_max_running_per_account,
+            lease_s=self.generation_lease_s,
+            freeze_margin_s=self.generation_freeze_margin_s,
         )

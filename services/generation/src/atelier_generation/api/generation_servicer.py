@@ -1,20 +1,26 @@
-"""atelier.generation.v1.GenerationService: translates protobuf to catalogue use cases and back.
-
-Submit, GetGeneration and CancelGeneration come with the saga; until then they answer
-UNIMPLEMENTED.
-"""
+"""atelier.generation.v1.GenerationService: translates protobuf to use cases and back."""
 
 from __future__ import annotations
 
-from typing import Any, Never
+from typing import Any
 
 import grpc
 
 from atelier.generation.v1 import generation_pb2, generation_pb2_grpc
 from atelier_generation.api.catalogue_messages import tool_message
 from atelier_generation.api.error_details import field_violations
-from atelier_generation.api.wire_inputs import catalogue_id, params_object
+from atelier_generation.api.generation_messages import generation_message
+from atelier_generation.api.wire_inputs import (
+    catalogue_id,
+    page_size,
+    page_token,
+    params_object,
+    submitted_params,
+    token_after,
+)
 from atelier_generation.application.catalogue_queries import CatalogueQueries
+from atelier_generation.application.generation_queries import GenerationQueries
+from atelier_generation.application.submission import SubmitGeneration
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -22,8 +28,15 @@ Context = grpc.aio.ServicerContext[Any, Any]
 class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
     """The catalogue is fixed for the life of the process, so its listing is built once."""
 
-    def __init__(self, queries: CatalogueQueries) -> None:
+    def __init__(
+        self,
+        queries: CatalogueQueries,
+        submit: SubmitGeneration | None = None,
+        generations: GenerationQueries | None = None,
+    ) -> None:
         self._queries = queries
+        self._submit = submit
+        self._generations = generations
         self._listing = generation_pb2.ListToolsResponse(
             tools=[tool_message(tool, queries) for tool in queries.tools()]
         )
@@ -48,18 +61,42 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
     async def Submit(
         self, request: generation_pb2.SubmitGenerationRequest, context: Context
     ) -> generation_pb2.SubmitGenerationResponse:
-        await _not_yet(context)
+        account = catalogue_id("account_id", request.account_id)
+        key = catalogue_id("idempotency_key", request.idempotency_key)
+        tool = catalogue_id("tool", request.tool)
+        model = catalogue_id("model", request.model)
+        params = submitted_params(request)
+        assert self._submit is not None
+        with field_violations():
+            g = await self._submit(account, key, tool, model, params)
+        return generation_pb2.SubmitGenerationResponse(generation=generation_message(g))
 
     async def GetGeneration(
         self, request: generation_pb2.GetGenerationRequest, context: Context
     ) -> generation_pb2.GetGenerationResponse:
-        await _not_yet(context)
+        account = catalogue_id("account_id", request.account_id)
+        gid = catalogue_id("generation_id", request.generation_id)
+        assert self._generations is not None
+        g = await self._generations.get(account, gid)
+        return generation_pb2.GetGenerationResponse(generation=generation_message(g))
 
     async def CancelGeneration(
         self, request: generation_pb2.CancelGenerationRequest, context: Context
     ) -> generation_pb2.CancelGenerationResponse:
-        await _not_yet(context)
+        account = catalogue_id("account_id", request.account_id)
+        gid = catalogue_id("generation_id", request.generation_id)
+        assert self._generations is not None
+        g = await self._generations.cancel(account, gid)
+        return generation_pb2.CancelGenerationResponse(generation=generation_message(g))
 
-
-async def _not_yet(context: Context) -> Never:
-    await context.abort(grpc.StatusCode.UNIMPLEMENTED, "generations are not served yet")
+    async def ListGenerations(
+        self, request: generation_pb2.ListGenerationsRequest, context: Context
+    ) -> generation_pb2.ListGenerationsResponse:
+        account = catalogue_id("account_id", request.account_id)
+        limit = page_size(request.page_size)
+        before = page_token(request.page_token)
+        assert self._generations is not None
+        page, after = await self._generations.page(account, before_seq=before, limit=limit)
+        return generation_pb2.ListGenerationsResponse(
+            generations=[generation_message(g) for g in page], next_page_token=token_after(after)
+        )

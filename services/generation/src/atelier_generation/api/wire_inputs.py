@@ -53,6 +53,55 @@ def params_object(field: str, text: str) -> dict[str, Any]:
     return value
 
 
+MAX_PAGE = 100
+DEFAULT_PAGE = 20
+_TOKEN_PREFIX = "g"
+
+
+def submitted_params(request: Any) -> dict[str, Any]:
+    """`params_json` (or the `params` Struct), with a non-empty `prompt` filling "prompt"."""
+    if request.params_json or not request.HasField("params"):
+        params = params_object("params_json", request.params_json)
+    else:
+        from google.protobuf import json_format
+
+        params = params_object("params", json_format.MessageToJson(request.params))
+    if request.prompt:
+        if len(request.prompt) > MAX_PARAMS_BYTES or "\x00" in request.prompt:
+            raise InvalidInput(
+                "prompt", "must be at most 64 KiB without NUL", reason="INVALID_PROMPT"
+            )
+        _check_text("prompt", request.prompt)
+        params.setdefault("prompt", request.prompt)
+    return params
+
+
+def page_size(value: int) -> int:
+    if value == 0:
+        return DEFAULT_PAGE
+    if not 0 < value <= MAX_PAGE:
+        raise InvalidInput(
+            "page_size", f"must be 1 to {MAX_PAGE}, got {value}", reason="INVALID_PAGE_SIZE"
+        )
+    return value
+
+
+def page_token(value: str) -> int | None:
+    """A token this service issued (`g<seq>`), or None for the first page."""
+    if not value:
+        return None
+    digits = value[len(_TOKEN_PREFIX) :]
+    if not value.startswith(_TOKEN_PREFIX) or not digits.isdigit() or len(digits) > 18:
+        raise InvalidInput(
+            "page_token", "is not a token this service issued", reason="INVALID_PAGE_TOKEN"
+        )
+    return int(digits)
+
+
+def token_after(seq: int | None) -> str:
+    return "" if seq is None else f"{_TOKEN_PREFIX}{seq}"
+
+
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 

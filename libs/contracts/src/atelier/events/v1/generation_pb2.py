@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"atelier/events/v1/generation.proto\x12\x11\x61telier.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x13GenerationSubmitted\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04tool\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0c\n\x04\x63ost\x18\x05 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"d\n\x14GenerationProgressed\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08progress\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\"|\n\x06Output\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05index\x18\x04 \x01(\x05\x12\x10\n\x08media_id\x18\x05 \x01(\t\"l\n\x13GenerationSucceeded\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12*\n\x07outputs\x18\x03 \x03(\x0b\x32\x19.atelier.events.v1.Output\"h\n\x10GenerationFailed\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x12\n\nerror_code\x18\x03 \x01(\t\x12\x15\n\rerror_message\x18\x04 \x01(\t\"?\n\x12GenerationCanceled\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"atelier/events/v1/generation.proto\x12\x11\x61telier.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x84\x01\n\x13GenerationSubmitted\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04tool\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0c\n\x04\x63ost\x18\x05 \x01(\x03\x12\x17\n\x0fidempotency_key\x18\x06 \x01(\t\"d\n\x14GenerationProgressed\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08progress\x18\x03 \x01(\x05\x12\x0f\n\x07message\x18\x04 \x01(\t\"|\n\x06Output\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05index\x18\x04 \x01(\x05\x12\x10\n\x08media_id\x18\x05 \x01(\t\"l\n\x13GenerationSucceeded\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12*\n\x07outputs\x18\x03 \x03(\x0b\x32\x19.atelier.events.v1.Output\"w\n\x10GenerationFailed\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x12\n\nerror_code\x18\x03 \x01(\t\x12\x15\n\rerror_message\x18\x04 \x01(\t\x12\r\n\x05\x66\x61ult\x18\x05 \x01(\t\"?\n\x12GenerationCanceled\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"k\n\x13GenerationRequested\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x0c\n\x04tool\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0c\n\x04\x63ost\x18\x05 \x01(\x03\"i\n\x11GenerationStarted\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x17\n\x0fprovider_job_id\x18\x04 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,7 +41,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GENERATIONSUCCEEDED']._serialized_start=453
   _globals['_GENERATIONSUCCEEDED']._serialized_end=561
   _globals['_GENERATIONFAILED']._serialized_start=563
-  _globals['_GENERATIONFAILED']._serialized_end=667
-  _globals['_GENERATIONCANCELED']._serialized_start=669
-  _globals['_GENERATIONCANCELED']._serialized_end=732
+  _globals['_GENERATIONFAILED']._serialized_end=682
+  _globals['_GENERATIONCANCELED']._serialized_start=684
+  _globals['_GENERATIONCANCELED']._serialized_end=747
+  _globals['_GENERATIONREQUESTED']._serialized_start=749
+  _globals['_GENERATIONREQUESTED']._serialized_end=856
+  _globals['_GENERATIONSTARTED']._serialized_start=858
+  _globals['_GENERATIONSTARTED']._serialized_end=963
 # @@protoc_insertion_point(module_scope)

@@ -163,10 +163,13 @@ class GenerationFailed(_message.Message):
     ACCOUNT_ID_FIELD_NUMBER: _builtins.int
     ERROR_CODE_FIELD_NUMBER: _builtins.int
     ERROR_MESSAGE_FIELD_NUMBER: _builtins.int
+    FAULT_FIELD_NUMBER: _builtins.int
     generation_id: _builtins.str
     account_id: _builtins.str
     error_code: _builtins.str
     error_message: _builtins.str
+    fault: _builtins.str
+    """"user" or "provider": whose fault the failure was."""
     def __init__(
         self,
         *,
@@ -174,10 +177,11 @@ class GenerationFailed(_message.Message):
         account_id: _builtins.str = ...,
         error_code: _builtins.str = ...,
         error_message: _builtins.str = ...,
+        fault: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "error_code", b"error_code", "error_message", b"error_message", "generation_id", b"generation_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "error_code", b"error_code", "error_message", b"error_message", "fault", b"fault", "generation_id", b"generation_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -206,3 +210,69 @@ class GenerationCanceled(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___GenerationCanceled: _TypeAlias = GenerationCanceled  # noqa: Y015
+
+@_typing.final
+class GenerationRequested(_message.Message):
+    """GenerationRequested: a generation was recorded (atelier.generation.requested); its credits are
+    frozen next.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GENERATION_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    TOOL_FIELD_NUMBER: _builtins.int
+    MODEL_FIELD_NUMBER: _builtins.int
+    COST_FIELD_NUMBER: _builtins.int
+    generation_id: _builtins.str
+    account_id: _builtins.str
+    tool: _builtins.str
+    model: _builtins.str
+    cost: _builtins.int
+    """Credits the generation costs."""
+    def __init__(
+        self,
+        *,
+        generation_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+        tool: _builtins.str = ...,
+        model: _builtins.str = ...,
+        cost: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "cost", b"cost", "generation_id", b"generation_id", "model", b"model", "tool", b"tool"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerationRequested: _TypeAlias = GenerationRequested  # noqa: Y015
+
+@_typing.final
+class GenerationStarted(_message.Message):
+    """GenerationStarted: the generation was submitted to its provider (atelier.generation.started)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GENERATION_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    PROVIDER_JOB_ID_FIELD_NUMBER: _builtins.int
+    generation_id: _builtins.str
+    account_id: _builtins.str
+    provider: _builtins.str
+    provider_job_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        generation_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+        provider: _builtins.str = ...,
+        provider_job_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "generation_id", b"generation_id", "provider", b"provider", "provider_job_id", b"provider_job_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerationStarted: _TypeAlias = GenerationStarted  # noqa: Y015

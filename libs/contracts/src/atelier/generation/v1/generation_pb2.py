@@ -26,45 +26,53 @@ from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&atelier/generation/v1/generation.proto\x12\x15\x61telier.generation.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"|\n\x06Output\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05index\x18\x04 \x01(\x05\x12\x10\n\x08media_id\x18\x05 \x01(\t\"\xc1\x02\n\nGeneration\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x37\n\x06status\x18\x03 \x01(\x0e\x32\'.atelier.generation.v1.GenerationStatus\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12\x0c\n\x04\x63ost\x18\x05 \x01(\x03\x12\x0c\n\x04tool\x18\x06 \x01(\t\x12\r\n\x05model\x18\x07 \x01(\t\x12.\n\x07outputs\x18\x08 \x03(\x0b\x32\x1d.atelier.generation.v1.Output\x12\r\n\x05\x65rror\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xea\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x0c\n\x04\x63ost\x18\x04 \x01(\x03\x12\x19\n\x11input_schema_json\x18\x05 \x01(\t\x12\x16\n\x0eprovider_model\x18\x06 \x01(\t\x12\x11\n\tcost_rule\x18\x07 \x01(\t\x12\x34\n\x07outputs\x18\x08 \x01(\x0b\x32#.atelier.generation.v1.ModelOutputs\x12\x16\n\x0emax_duration_s\x18\t \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\"V\n\x0cModelOutputs\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x13\n\x0b\x63ount_field\x18\x04 \x01(\t\"q\n\x04Tool\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12,\n\x06models\x18\x04 \x03(\x0b\x32\x1c.atelier.generation.v1.Model\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\xb5\x01\n\x17SubmitGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x0c\n\x04tool\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0e\n\x06prompt\x18\x05 \x01(\t\x12\'\n\x06params\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0finput_media_ids\x18\x07 \x03(\t\"Q\n\x18SubmitGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"A\n\x14GetGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"N\n\x15GetGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"D\n\x17\x43\x61ncelGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"Q\n\x18\x43\x61ncelGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"\x12\n\x10ListToolsRequest\"?\n\x11ListToolsResponse\x12*\n\x05tools\x18\x01 \x03(\x0b\x32\x1b.atelier.generation.v1.Tool\"G\n\x13\x45stimateCostRequest\x12\x0c\n\x04tool\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0bparams_json\x18\x03 \x01(\t\":\n\x14\x45stimateCostResponse\x12\x0f\n\x07\x63redits\x18\x01 \x01(\x03\x12\x11\n\tcost_rule\x18\x02 \x01(\t*\xd1\x01\n\x10GenerationStatus\x12!\n\x1dGENERATION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18GENERATION_STATUS_QUEUED\x10\x01\x12\x1d\n\x19GENERATION_STATUS_RUNNING\x10\x02\x12\x1f\n\x1bGENERATION_STATUS_SUCCEEDED\x10\x03\x12\x1c\n\x18GENERATION_STATUS_FAILED\x10\x04\x12\x1e\n\x1aGENERATION_STATUS_CANCELED\x10\x05\x32\xa8\x04\n\x11GenerationService\x12i\n\x06Submit\x12..atelier.generation.v1.SubmitGenerationRequest\x1a/.atelier.generation.v1.SubmitGenerationResponse\x12j\n\rGetGeneration\x12+.atelier.generation.v1.GetGenerationRequest\x1a,.atelier.generation.v1.GetGenerationResponse\x12s\n\x10\x43\x61ncelGeneration\x12..atelier.generation.v1.CancelGenerationRequest\x1a/.atelier.generation.v1.CancelGenerationResponse\x12^\n\tListTools\x12\'.atelier.generation.v1.ListToolsRequest\x1a(.atelier.generation.v1.ListToolsResponse\x12g\n\x0c\x45stimateCost\x12*.atelier.generation.v1.EstimateCostRequest\x1a+.atelier.generation.v1.EstimateCostResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&atelier/generation/v1/generation.proto\x12\x15\x61telier.generation.v1\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"?\n\x0fGenerationError\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\r\n\x05\x66\x61ult\x18\x03 \x01(\t\"|\n\x06Output\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12.\n\nexpires_at\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05index\x18\x04 \x01(\x05\x12\x10\n\x08media_id\x18\x05 \x01(\t\"\xe8\x03\n\nGeneration\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x37\n\x06status\x18\x03 \x01(\x0e\x32\'.atelier.generation.v1.GenerationStatus\x12\x10\n\x08progress\x18\x04 \x01(\x05\x12\x0c\n\x04\x63ost\x18\x05 \x01(\x03\x12\x0c\n\x04tool\x18\x06 \x01(\t\x12\r\n\x05model\x18\x07 \x01(\t\x12.\n\x07outputs\x18\x08 \x03(\x0b\x32\x1d.atelier.generation.v1.Output\x12\r\n\x05\x65rror\x18\t \x01(\t\x12.\n\ncreated_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nupdated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\rcredits_state\x18\x0c \x01(\x0e\x32#.atelier.generation.v1.CreditsState\x12\x37\n\x07\x66\x61ilure\x18\r \x01(\x0b\x32&.atelier.generation.v1.GenerationError\x12\x16\n\x0equeue_position\x18\x0e \x01(\x05\x12\x18\n\x10\x63\x61ncel_requested\x18\x0f \x01(\x08\"\xea\x01\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12\x0c\n\x04\x63ost\x18\x04 \x01(\x03\x12\x19\n\x11input_schema_json\x18\x05 \x01(\t\x12\x16\n\x0eprovider_model\x18\x06 \x01(\t\x12\x11\n\tcost_rule\x18\x07 \x01(\t\x12\x34\n\x07outputs\x18\x08 \x01(\x0b\x32#.atelier.generation.v1.ModelOutputs\x12\x16\n\x0emax_duration_s\x18\t \x01(\x05\x12\x13\n\x0b\x64\x65scription\x18\n \x01(\t\"V\n\x0cModelOutputs\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x02 \x01(\t\x12\r\n\x05\x63ount\x18\x03 \x01(\x05\x12\x13\n\x0b\x63ount_field\x18\x04 \x01(\t\"q\n\x04Tool\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0c\n\x04kind\x18\x03 \x01(\t\x12,\n\x06models\x18\x04 \x03(\x0b\x32\x1c.atelier.generation.v1.Model\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\"\xca\x01\n\x17SubmitGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x02 \x01(\t\x12\x0c\n\x04tool\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x0e\n\x06prompt\x18\x05 \x01(\t\x12\'\n\x06params\x18\x06 \x01(\x0b\x32\x17.google.protobuf.Struct\x12\x17\n\x0finput_media_ids\x18\x07 \x03(\t\x12\x13\n\x0bparams_json\x18\x08 \x01(\t\"Q\n\x18SubmitGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"A\n\x14GetGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"N\n\x15GetGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"D\n\x17\x43\x61ncelGenerationRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"Q\n\x18\x43\x61ncelGenerationResponse\x12\x35\n\ngeneration\x18\x01 \x01(\x0b\x32!.atelier.generation.v1.Generation\"S\n\x16ListGenerationsRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"j\n\x17ListGenerationsResponse\x12\x36\n\x0bgenerations\x18\x01 \x03(\x0b\x32!.atelier.generation.v1.Generation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x12\n\x10ListToolsRequest\"?\n\x11ListToolsResponse\x12*\n\x05tools\x18\x01 \x03(\x0b\x32\x1b.atelier.generation.v1.Tool\"G\n\x13\x45stimateCostRequest\x12\x0c\n\x04tool\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x13\n\x0bparams_json\x18\x03 \x01(\t\":\n\x14\x45stimateCostResponse\x12\x0f\n\x07\x63redits\x18\x01 \x01(\x03\x12\x11\n\tcost_rule\x18\x02 \x01(\t*\xd1\x01\n\x10GenerationStatus\x12!\n\x1dGENERATION_STATUS_UNSPECIFIED\x10\x00\x12\x1c\n\x18GENERATION_STATUS_QUEUED\x10\x01\x12\x1d\n\x19GENERATION_STATUS_RUNNING\x10\x02\x12\x1f\n\x1bGENERATION_STATUS_SUCCEEDED\x10\x03\x12\x1c\n\x18GENERATION_STATUS_FAILED\x10\x04\x12\x1e\n\x1aGENERATION_STATUS_CANCELED\x10\x05*\xa4\x01\n\x0c\x43reditsState\x12\x1d\n\x19\x43REDITS_STATE_UNSPECIFIED\x10\x00\x12\x18\n\x14\x43REDITS_STATE_FROZEN\x10\x01\x12\x1b\n\x17\x43REDITS_STATE_CONFIRMED\x10\x02\x12\x1d\n\x19\x43REDITS_STATE_ROLLED_BACK\x10\x03\x12\x1f\n\x1b\x43REDITS_STATE_CHARGE_WAIVED\x10\x04\x32\x9a\x05\n\x11GenerationService\x12i\n\x06Submit\x12..atelier.generation.v1.SubmitGenerationRequest\x1a/.atelier.generation.v1.SubmitGenerationResponse\x12j\n\rGetGeneration\x12+.atelier.generation.v1.GetGenerationRequest\x1a,.atelier.generation.v1.GetGenerationResponse\x12s\n\x10\x43\x61ncelGeneration\x12..atelier.generation.v1.CancelGenerationRequest\x1a/.atelier.generation.v1.CancelGenerationResponse\x12p\n\x0fListGenerations\x12-.atelier.generation.v1.ListGenerationsRequest\x1a..atelier.generation.v1.ListGenerationsResponse\x12^\n\tListTools\x12\'.atelier.generation.v1.ListToolsRequest\x1a(.atelier.generation.v1.ListToolsResponse\x12g\n\x0c\x45stimateCost\x12*.atelier.generation.v1.EstimateCostRequest\x1a+.atelier.generation.v1.EstimateCostResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atelier.generation.v1.generation_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_GENERATIONSTATUS']._serialized_start=1804
-  _globals['_GENERATIONSTATUS']._serialized_end=2013
-  _globals['_OUTPUT']._serialized_start=128
-  _globals['_OUTPUT']._serialized_end=252
-  _globals['_GENERATION']._serialized_start=255
-  _globals['_GENERATION']._serialized_end=576
-  _globals['_MODEL']._serialized_start=579
-  _globals['_MODEL']._serialized_end=813
-  _globals['_MODELOUTPUTS']._serialized_start=815
-  _globals['_MODELOUTPUTS']._serialized_end=901
-  _globals['_TOOL']._serialized_start=903
-  _globals['_TOOL']._serialized_end=1016
-  _globals['_SUBMITGENERATIONREQUEST']._serialized_start=1019
-  _globals['_SUBMITGENERATIONREQUEST']._serialized_end=1200
-  _globals['_SUBMITGENERATIONRESPONSE']._serialized_start=1202
-  _globals['_SUBMITGENERATIONRESPONSE']._serialized_end=1283
-  _globals['_GETGENERATIONREQUEST']._serialized_start=1285
-  _globals['_GETGENERATIONREQUEST']._serialized_end=1350
-  _globals['_GETGENERATIONRESPONSE']._serialized_start=1352
-  _globals['_GETGENERATIONRESPONSE']._serialized_end=1430
-  _globals['_CANCELGENERATIONREQUEST']._serialized_start=1432
-  _globals['_CANCELGENERATIONREQUEST']._serialized_end=1500
-  _globals['_CANCELGENERATIONRESPONSE']._serialized_start=1502
-  _globals['_CANCELGENERATIONRESPONSE']._serialized_end=1583
-  _globals['_LISTTOOLSREQUEST']._serialized_start=1585
-  _globals['_LISTTOOLSREQUEST']._serialized_end=1603
-  _globals['_LISTTOOLSRESPONSE']._serialized_start=1605
-  _globals['_LISTTOOLSRESPONSE']._serialized_end=1668
-  _globals['_ESTIMATECOSTREQUEST']._serialized_start=1670
-  _globals['_ESTIMATECOSTREQUEST']._serialized_end=1741
-  _globals['_ESTIMATECOSTRESPONSE']._serialized_start=1743
-  _globals['_ESTIMATECOSTRESPONSE']._serialized_end=1801
-  _globals['_GENERATIONSERVICE']._serialized_start=2016
-  _globals['_GENERATIONSERVICE']._serialized_end=2568
+  _globals['_GENERATIONSTATUS']._serialized_start=2250
+  _globals['_GENERATIONSTATUS']._serialized_end=2459
+  _globals['_CREDITSSTATE']._serialized_start=2462
+  _globals['_CREDITSSTATE']._serialized_end=2626
+  _globals['_GENERATIONERROR']._serialized_start=128
+  _globals['_GENERATIONERROR']._serialized_end=191
+  _globals['_OUTPUT']._serialized_start=193
+  _globals['_OUTPUT']._serialized_end=317
+  _globals['_GENERATION']._serialized_start=320
+  _globals['_GENERATION']._serialized_end=808
+  _globals['_MODEL']._serialized_start=811
+  _globals['_MODEL']._serialized_end=1045
+  _globals['_MODELOUTPUTS']._serialized_start=1047
+  _globals['_MODELOUTPUTS']._serialized_end=1133
+  _globals['_TOOL']._serialized_start=1135
+  _globals['_TOOL']._serialized_end=1248
+  _globals['_SUBMITGENERATIONREQUEST']._serialized_start=1251
+  _globals['_SUBMITGENERATIONREQUEST']._serialized_end=1453
+  _globals['_SUBMITGENERATIONRESPONSE']._serialized_start=1455
+  _globals['_SUBMITGENERATIONRESPONSE']._serialized_end=1536
+  _globals['_GETGENERATIONREQUEST']._serialized_start=1538
+  _globals['_GETGENERATIONREQUEST']._serialized_end=1603
+  _globals['_GETGENERATIONRESPONSE']._serialized_start=1605
+  _globals['_GETGENERATIONRESPONSE']._serialized_end=1683
+  _globals['_CANCELGENERATIONREQUEST']._serialized_start=1685
+  _globals['_CANCELGENERATIONREQUEST']._serialized_end=1753
+  _globals['_CANCELGENERATIONRESPONSE']._serialized_start=1755
+  _globals['_CANCELGENERATIONRESPONSE']._serialized_end=1836
+  _globals['_LISTGENERATIONSREQUEST']._serialized_start=1838
+  _globals['_LISTGENERATIONSREQUEST']._serialized_end=1921
+  _globals['_LISTGENERATIONSRESPONSE']._serialized_start=1923
+  _globals['_LISTGENERATIONSRESPONSE']._serialized_end=2029
+  _globals['_LISTTOOLSREQUEST']._serialized_start=2031
+  _globals['_LISTTOOLSREQUEST']._serialized_end=2049
+  _globals['_LISTTOOLSRESPONSE']._serialized_start=2051
+  _globals['_LISTTOOLSRESPONSE']._serialized_end=2114
+  _globals['_ESTIMATECOSTREQUEST']._serialized_start=2116
+  _globals['_ESTIMATECOSTREQUEST']._serialized_end=2187
+  _globals['_ESTIMATECOSTRESPONSE']._serialized_start=2189
+  _globals['_ESTIMATECOSTRESPONSE']._serialized_end=2247
+  _globals['_GENERATIONSERVICE']._serialized_start=2629
+  _globals['_GENERATIONSERVICE']._serialized_end=3295
 # @@protoc_insertion_point(module_scope)

@@ -45,6 +45,61 @@ GENERATION_STATUS_FAILED: GenerationStatus.ValueType  # 4
 GENERATION_STATUS_CANCELED: GenerationStatus.ValueType  # 5
 Global___GenerationStatus: _TypeAlias = GenerationStatus  # noqa: Y015
 
+class _CreditsState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _CreditsStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CreditsState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    CREDITS_STATE_UNSPECIFIED: _CreditsState.ValueType  # 0
+    """Nothing frozen (yet, or ever: a submit refused for insufficient credits)."""
+    CREDITS_STATE_FROZEN: _CreditsState.ValueType  # 1
+    CREDITS_STATE_CONFIRMED: _CreditsState.ValueType  # 2
+    CREDITS_STATE_ROLLED_BACK: _CreditsState.ValueType  # 3
+    CREDITS_STATE_CHARGE_WAIVED: _CreditsState.ValueType  # 4
+    """The output was delivered after the freeze expired and the account could no longer pay."""
+
+class CreditsState(_CreditsState, metaclass=_CreditsStateEnumTypeWrapper):
+    """CreditsState is where a generation's credits are in the saga."""
+
+CREDITS_STATE_UNSPECIFIED: CreditsState.ValueType  # 0
+"""Nothing frozen (yet, or ever: a submit refused for insufficient credits)."""
+CREDITS_STATE_FROZEN: CreditsState.ValueType  # 1
+CREDITS_STATE_CONFIRMED: CreditsState.ValueType  # 2
+CREDITS_STATE_ROLLED_BACK: CreditsState.ValueType  # 3
+CREDITS_STATE_CHARGE_WAIVED: CreditsState.ValueType  # 4
+"""The output was delivered after the freeze expired and the account could no longer pay."""
+Global___CreditsState: _TypeAlias = CreditsState  # noqa: Y015
+
+@_typing.final
+class GenerationError(_message.Message):
+    """GenerationError says why a generation failed and whose fault it was."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CODE_FIELD_NUMBER: _builtins.int
+    MESSAGE_FIELD_NUMBER: _builtins.int
+    FAULT_FIELD_NUMBER: _builtins.int
+    code: _builtins.str
+    """A stable name, e.g. "content_policy", "provider_unavailable", "insufficient_credits"."""
+    message: _builtins.str
+    fault: _builtins.str
+    """"user" (never retried, never billed) or "provider" (retried, never billed)."""
+    def __init__(
+        self,
+        *,
+        code: _builtins.str = ...,
+        message: _builtins.str = ...,
+        fault: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["code", b"code", "fault", b"fault", "message", b"message"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GenerationError: _TypeAlias = GenerationError  # noqa: Y015
+
 @_typing.final
 class Output(_message.Message):
     """Output is one file a generation produced."""
@@ -100,6 +155,10 @@ class Generation(_message.Message):
     ERROR_FIELD_NUMBER: _builtins.int
     CREATED_AT_FIELD_NUMBER: _builtins.int
     UPDATED_AT_FIELD_NUMBER: _builtins.int
+    CREDITS_STATE_FIELD_NUMBER: _builtins.int
+    FAILURE_FIELD_NUMBER: _builtins.int
+    QUEUE_POSITION_FIELD_NUMBER: _builtins.int
+    CANCEL_REQUESTED_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     account_id: _builtins.str
     status: Global___GenerationStatus.ValueType
@@ -111,12 +170,21 @@ class Generation(_message.Message):
     model: _builtins.str
     error: _builtins.str
     """Why the generation failed; empty otherwise."""
+    credits_state: Global___CreditsState.ValueType
+    queue_position: _builtins.int
+    """For a queued generation waiting for the account's running slots: 1 is next; 0 otherwise."""
+    cancel_requested: _builtins.bool
+    """Set once Cancel was asked for a generation that has not ended yet."""
     @_builtins.property
     def outputs(self) -> _containers.RepeatedCompositeFieldContainer[Global___Output]: ...
     @_builtins.property
     def created_at(self) -> _timestamp_pb2.Timestamp: ...
     @_builtins.property
     def updated_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def failure(self) -> Global___GenerationError:
+        """Why the generation failed, classified; unset otherwise."""
+
     def __init__(
         self,
         *,
@@ -131,10 +199,14 @@ class Generation(_message.Message):
         error: _builtins.str = ...,
         created_at: _timestamp_pb2.Timestamp | None = ...,
         updated_at: _timestamp_pb2.Timestamp | None = ...,
+        credits_state: Global___CreditsState.ValueType = ...,
+        failure: Global___GenerationError | None = ...,
+        queue_position: _builtins.int = ...,
+        cancel_requested: _builtins.bool = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "updated_at", b"updated_at"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "failure", b"failure", "updated_at", b"updated_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "cost", b"cost", "created_at", b"created_at", "error", b"error", "id", b"id", "model", b"model", "outputs", b"outputs", "progress", b"progress", "status", b"status", "tool", b"tool", "updated_at", b"updated_at"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "cancel_requested", b"cancel_requested", "cost", b"cost", "created_at", b"created_at", "credits_state", b"credits_state", "error", b"error", "failure", b"failure", "id", b"id", "model", b"model", "outputs", b"outputs", "progress", b"progress", "queue_position", b"queue_position", "status", b"status", "tool", b"tool", "updated_at", b"updated_at"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -281,12 +353,17 @@ class SubmitGenerationRequest(_message.Message):
     PROMPT_FIELD_NUMBER: _builtins.int
     PARAMS_FIELD_NUMBER: _builtins.int
     INPUT_MEDIA_IDS_FIELD_NUMBER: _builtins.int
+    PARAMS_JSON_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
     idempotency_key: _builtins.str
     """Chosen by the client; resubmitting with the same key returns the same generation."""
     tool: _builtins.str
     model: _builtins.str
     prompt: _builtins.str
+    params_json: _builtins.str
+    """The params as a JSON object (at most 64 KiB, no NUL), validated against the model's input
+    schema; preferred over `params`. A non-empty `prompt` fills the params' "prompt".
+    """
     @_builtins.property
     def params(self) -> _struct_pb2.Struct:
         """Model-specific parameters, validated against the model's input schema."""
@@ -303,10 +380,11 @@ class SubmitGenerationRequest(_message.Message):
         prompt: _builtins.str = ...,
         params: _struct_pb2.Struct | None = ...,
         input_media_ids: _abc.Iterable[_builtins.str] | None = ...,
+        params_json: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["params", b"params"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "idempotency_key", b"idempotency_key", "input_media_ids", b"input_media_ids", "model", b"model", "params", b"params", "prompt", b"prompt", "tool", b"tool"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "idempotency_key", b"idempotency_key", "input_media_ids", b"input_media_ids", "model", b"model", "params", b"params", "params_json", b"params_json", "prompt", b"prompt", "tool", b"tool"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -415,6 +493,59 @@ class CancelGenerationResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CancelGenerationResponse: _TypeAlias = CancelGenerationResponse  # noqa: Y015
+
+@_typing.final
+class ListGenerationsRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    page_size: _builtins.int
+    """1 to 100; zero means 20."""
+    page_token: _builtins.str
+    """Empty for the first page; otherwise next_page_token of the previous page."""
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGenerationsRequest: _TypeAlias = ListGenerationsRequest  # noqa: Y015
+
+@_typing.final
+class ListGenerationsResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    GENERATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def generations(self) -> _containers.RepeatedCompositeFieldContainer[Global___Generation]:
+        """Newest first."""
+
+    def __init__(
+        self,
+        *,
+        generations: _abc.Iterable[Global___Generation] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["generations", b"generations", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListGenerationsResponse: _TypeAlias = ListGenerationsResponse  # noqa: Y015
 
 @_typing.final
 class ListToolsRequest(_message.Message):

@@ -50,6 +50,11 @@ class GenerationServiceStub:
                 request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationRequest.SerializeToString,
                 response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationResponse.FromString,
                 _registered_method=True)
+        self.ListGenerations = channel.unary_unary(
+                '/atelier.generation.v1.GenerationService/ListGenerations',
+                request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsRequest.SerializeToString,
+                response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsResponse.FromString,
+                _registered_method=True)
         self.ListTools = channel.unary_unary(
                 '/atelier.generation.v1.GenerationService/ListTools',
                 request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListToolsRequest.SerializeToString,
@@ -89,6 +94,13 @@ class GenerationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListGenerations(self, request, context):
+        """The account's generations, newest first, paginated.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ListTools(self, request, context):
         """The catalogue: tools and their models.
         """
@@ -121,6 +133,11 @@ def add_GenerationServiceServicer_to_server(servicer, server):
                     servicer.CancelGeneration,
                     request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationRequest.FromString,
                     response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationResponse.SerializeToString,
+            ),
+            'ListGenerations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListGenerations,
+                    request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsRequest.FromString,
+                    response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsResponse.SerializeToString,
             ),
             'ListTools': grpc.unary_unary_rpc_method_handler(
                     servicer.ListTools,
@@ -215,6 +232,33 @@ class GenerationService:
             '/atelier.generation.v1.GenerationService/CancelGeneration',
             atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationRequest.SerializeToString,
             atelier_dot_generation_dot_v1_dot_generation__pb2.CancelGenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListGenerations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.generation.v1.GenerationService/ListGenerations',
+            atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsRequest.SerializeToString,
+            atelier_dot_generation_dot_v1_dot_generation__pb2.ListGenerationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -42,6 +42,8 @@ class GenerationServiceStub:
     GetGeneration: _grpc.UnaryUnaryMultiCallable[_generation_pb2.GetGenerationRequest, _generation_pb2.GetGenerationResponse]
     CancelGeneration: _grpc.UnaryUnaryMultiCallable[_generation_pb2.CancelGenerationRequest, _generation_pb2.CancelGenerationResponse]
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
+    ListGenerations: _grpc.UnaryUnaryMultiCallable[_generation_pb2.ListGenerationsRequest, _generation_pb2.ListGenerationsResponse]
+    """The account's generations, newest first, paginated."""
     ListTools: _grpc.UnaryUnaryMultiCallable[_generation_pb2.ListToolsRequest, _generation_pb2.ListToolsResponse]
     """The catalogue: tools and their models."""
     EstimateCost: _grpc.UnaryUnaryMultiCallable[_generation_pb2.EstimateCostRequest, _generation_pb2.EstimateCostResponse]
@@ -63,6 +65,8 @@ class GenerationServiceAsyncStub(GenerationServiceStub):
     GetGeneration: _aio.UnaryUnaryMultiCallable[_generation_pb2.GetGenerationRequest, _generation_pb2.GetGenerationResponse]  # type: ignore[assignment]
     CancelGeneration: _aio.UnaryUnaryMultiCallable[_generation_pb2.CancelGenerationRequest, _generation_pb2.CancelGenerationResponse]  # type: ignore[assignment]
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
+    ListGenerations: _aio.UnaryUnaryMultiCallable[_generation_pb2.ListGenerationsRequest, _generation_pb2.ListGenerationsResponse]  # type: ignore[assignment]
+    """The account's generations, newest first, paginated."""
     ListTools: _aio.UnaryUnaryMultiCallable[_generation_pb2.ListToolsRequest, _generation_pb2.ListToolsResponse]  # type: ignore[assignment]
     """The catalogue: tools and their models."""
     EstimateCost: _aio.UnaryUnaryMultiCallable[_generation_pb2.EstimateCostRequest, _generation_pb2.EstimateCostResponse]  # type: ignore[assignment]
@@ -99,6 +103,14 @@ class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_generation_pb2.CancelGenerationResponse, _abc.Awaitable[_generation_pb2.CancelGenerationResponse]]:
         """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
+
+    @_abc_1.abstractmethod
+    def ListGenerations(
+        self,
+        request: _generation_pb2.ListGenerationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_generation_pb2.ListGenerationsResponse, _abc.Awaitable[_generation_pb2.ListGenerationsResponse]]:
+        """The account's generations, newest first, paginated."""
 
     @_abc_1.abstractmethod
     def ListTools(

@@ -1,0 +1,242 @@
+"""Each saga step: one call out (credits or provider), then its result recorded.
+
+A step that changes nothing (a queued generation without a free slot) returns the generation
+as it was. Compensations are safe when their step never happened: rolling back a freeze that
+does not exist, or canceling a provider job that ended, does nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
+
+from atelier.credits.v1 import credits_pb2
+from atelier_generation.adapters.credits_client import (
+    CreditsWallet,
+    FreezeResolved,
+    InsufficientCredits,
+)
+from atelier_generation.application.saga_config import SagaConfig
+from atelier_generation.application.saga_record import SagaRecord
+from atelier_generation.domain.catalogue import Catalogue, Model
+from atelier_generation.domain.generation import (
+    DEADLINE,
+    INSUFFICIENT_CREDITS,
+    CreditsState,
+    Failure,
+    Generation,
+    Status,
+    Step,
+    StoredOutput,
+    late_charge_id,
+)
+from atelier_generation.providers.completion import wait_for_completion
+from atelier_generation.providers.errors import JobCanceled, ProviderError, RateLimited
+from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
+from atelier_generation.providers.provider import Provider
+
+_log = logging.getLogger(__name__)
+Counter = Callable[[], None]
+
+
+def failure_of(error: ProviderError) -> Failure:
+    return Failure(error.code, error.message[:500], error.fault.value)
+
+
+class SagaSteps:
+    def __init__(
+        self,
+        record: SagaRecord,
+        wallet: CreditsWallet,
+        providers: Mapping[str, Provider],
+        catalogue: Catalogue,
+        config: SagaConfig,
+        *,
+        charge_waived: Counter = lambda: None,
+    ) -> None:
+        self._record = record
+        self._wallet = wallet
+        self._providers = providers
+        self._catalogue = catalogue
+        self._config = config
+        self._charge_waived = charge_waived
+        self._run: dict[Step, Callable[[Generation], Awaitable[Generation]]] = {
+            Step.FREEZE: self.freeze,
+            Step.ADMIT: self.admit,
+            Step.SUBMIT: self.submit,
+            Step.WAIT: self.wait,
+            Step.CANCEL: self.cancel,
+            Step.CONFIRM: self.confirm,
+            Step.ROLL_BACK: self.roll_back,
+        }
+
+    async def run(self, step: Step, g: Generation) -> Generation:
+        return await self._run[step](g)
+
+    def model(self, g: Generation) -> Model:
+        return self._catalogue.tool(g.tool).model(g.model)
+
+    async def freeze(self, g: Generation) -> Generation:
+        """Freezes the cost under the generation's id; InsufficientCredits after recording the
+        failure (nothing was submitted)."""
+        ttl = self._config.freeze_ttl(self.model(g).max_duration_s)
+        try:
+            await self._wallet.freeze(g.account_id, g.id, g.cost, ttl, f"{g.tool}/{g.model}")
+        except InsufficientCredits as refused:
+            failure = Failure(INSUFFICIENT_CREDITS.code, str(refused), INSUFFICIENT_CREDITS.fault)
+            await self._record.change(g, status=Status.FAILED, failure=failure)
+            raise
+        return await self._record.change(g, credits=CreditsState.FROZEN)
+
+    async def admit(self, g: Generation) -> Generation:
+        deadline = datetime.now(UTC) + timedelta(seconds=self.model(g).max_duration_s)
+        admitted = await self._record.admit(
+            g, self._config.max_running_per_account, status=Status.RUNNING, deadline_at=deadline
+        )
+        return g if admitted is None else admitted
+
+    async def submit(self, g: Generation) -> Generation:
+        """The attempt is recorded before the call: a resumed generation that finds an attempt
+        without a job id submits again under the next attempt (the first may never have
+        reached the provider; if it did, that job's result is ignored and never billed)."""
+        provider = self._providers.get(self.model(g).provider)
+        if provider is None:
+            failure = Failure(
+                "provider_not_available", "this model's adapter is not built yet", "provider"
+            )
+            return await self._record.change(g, status=Status.FAILED, failure=failure)
+        g = await self._record.change(g, submit_attempts=g.submit_attempts + 1)
+        for attempt in range(1, self._config.submit_attempts + 1):
+            try:
+                job = await provider.submit(self.model(g), g.params)
+            except ProviderError as error:
+                if not error.retryable or attempt == self._config.submit_attempts:
+                    return await self._record.change(
+                        g, status=Status.FAILED, failure=failure_of(error)
+                    )
+                await asyncio.sleep(self._backoff(error, attempt))
+                continue
+            return await self._record.change(g, provider=job.provider, provider_job_id=job.job_id)
+        raise AssertionError("unreachable: the last attempt records its failure")
+
+    def _backoff(self, error: ProviderError, attempt: int) -> float:
+        hint = 0.0
+        if isinstance(error, RateLimited) and error.retry_after:
+            hint = float(error.retry_after)
+        return max(hint, self._config.submit_backoff_s * 2.0 ** (attempt - 1))
+
+    async def wait(self, g: Generation) -> Generation:
+        """Polls the recorded job. A result the provider has is taken even past the deadline
+        (a late success still delivers its output); otherwise the deadline cancels the job."""
+        assert g.provider_job_id is not None
+        assert g.deadline_at is not None
+        provider = self._providers[g.provider]
+        job = ProviderJob(g.provider, g.provider_job_id)
+        status = await provider.poll(job)
+        left = (g.deadline_at - datetime.now(UTC)).total_seconds()
+        if not status.state.terminal and left <= 0:
+            await _cancel_quietly(provider, job)
+            failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
+            return await self._record.change(g, status=Status.FAILED, failure=failure)
+        if not status.state.terminal:
+            progress = _ProgressWriter(self._record, g)
+            try:
+                completed = await wait_for_completion(
+                    provider, self.model(g), job, progress, deadline_s=left,
+                    schedule=self._config.poll_schedule,
+                )  # fmt: skip
+                status = JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
+            except ProviderError as error:
+                status = JobStatus(JobState.FAILED, error=error)
+            except JobCanceled:
+                status = JobStatus(JobState.CANCELED)
+            g = progress.latest
+        return await self._record_end(g, status)
+
+    async def _record_end(self, g: Generation, status: JobStatus) -> Generation:
+        if status.state is JobState.SUCCEEDED:
+            outputs = tuple(
+                StoredOutput(o.url, o.content_type, o.expires_at) for o in status.outputs
+            )
+            return await self._record.change(
+                g, status=Status.SUCCEEDED, progress=100, outputs=outputs
+            )
+        if status.state is JobState.CANCELED:
+            failure = Failure("provider_canceled", "the provider canceled the job", "provider")
+            return await self._record.change(g, status=Status.FAILED, failure=failure)
+        error = status.error
+        failure = (
+            failure_of(error) if error else Failure("provider_error", "the job failed", "provider")
+        )
+        return await self._record.change(g, status=Status.FAILED, failure=failure)
+
+    async def cancel(self, g: Generation) -> Generation:
+        if g.provider_job_id is not None:
+            await _cancel_quietly(
+                self._providers[g.provider], ProviderJob(g.provider, g.provider_job_id)
+            )
+        return await self._record.change(g, status=Status.CANCELED)
+
+    async def confirm(self, g: Generation) -> Generation:
+        """Charges the freeze. If it was rolled back meanwhile (it expired), the output is still
+        delivered and charged once more under a derived id; if the account cannot pay that, the
+        charge is waived and counted: never a negative balance, never a lost output."""
+        try:
+            await self._wallet.confirm(g.account_id, g.id)
+            return await self._record.change(
+                g, credits=CreditsState.CONFIRMED, charged_freeze_id=g.id
+            )
+        except FreezeResolved as resolved:
+            if resolved.resolution == "confirmed":
+                return await self._record.change(
+                    g, credits=CreditsState.CONFIRMED, charged_freeze_id=g.id
+                )
+        late = late_charge_id(g.id)
+        try:
+            await self._wallet.freeze(
+                g.account_id, late, g.cost, timedelta(minutes=10), "late charge"
+            )
+        except InsufficientCredits:
+            _log.warning("late success not charged: account cannot pay", extra={"generation": g.id})
+            self._charge_waived()
+            return await self._record.change(g, credits=CreditsState.CHARGE_WAIVED)
+        try:
+            await self._wallet.confirm(g.account_id, late)
+        except FreezeResolved as resolved:
+            if resolved.resolution != "confirmed":
+                raise
+        return await self._record.change(g, credits=CreditsState.CONFIRMED, charged_freeze_id=late)
+
+    async def roll_back(self, g: Generation) -> Generation:
+        if g.provider_job_id is not None and g.status is not Status.FAILED:
+            await _cancel_quietly(
+                self._providers[g.provider], ProviderJob(g.provider, g.provider_job_id)
+            )
+        reason = (
+            credits_pb2.ROLLBACK_REASON_CANCELED
+            if g.status is Status.CANCELED
+            else credits_pb2.ROLLBACK_REASON_FAILED
+        )
+        await self._wallet.roll_back(g.account_id, g.id, reason)
+        return await self._record.change(g, credits=CreditsState.ROLLED_BACK)
+
+
+class _ProgressWriter:
+    """Records each progress the provider reports; the latest record is where `wait` goes on."""
+
+    def __init__(self, record: SagaRecord, g: Generation) -> None:
+        self._record = record
+        self.latest = g
+
+    async def __call__(self, status: JobStatus) -> None:
+        if status.state is JobState.RUNNING and status.progress != self.latest.progress:
+            self.latest = await self._record.change(self.latest, progress=status.progress)
+
+
+async def _cancel_quietly(provider: Provider, job: ProviderJob) -> None:
+    try:
+        await asyncio.wait_for(provider.cancel(job), 10.0)
+    except Exception:
+        _log.warning("provider cancel failed", extra={"job": job.job_id}, exc_info=True)

@@ -1,0 +1,61 @@
+"""Generation integration fixtures: a real credits service beside generation, each with its own
+database, on the test's NATS prefix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+
+import asyncpg
+import pytest
+from services.credits.tests.credits_service import fast_settings as credits_settings
+from services.credits.tests.credits_service import serving_credits
+from services.generation.tests.generation_service import service_settings, serving_generation
+from services.generation.tests.saga_support import SagaClients
+
+from atelier.credits.v1 import credits_pb2_grpc
+from atelier.generation.v1 import generation_pb2_grpc
+from atelier_runtime.grpc_client import channel
+from atelier_testing.ids import random_name
+from atelier_testing.infrastructure import Servers
+
+
+@pytest.fixture
+async def credits_database_url(servers: Servers) -> AsyncIterator[str]:
+    """A fresh database for the credits service beside generation's."""
+    name = random_name("t_")
+    admin = await asyncpg.connect(servers.postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    yield servers.postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
+    admin = await asyncpg.connect(servers.postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def credits_address(
+    credits_database_url: str, nats_url: str, bus_prefix: str
+) -> AsyncIterator[str]:
+    settings = credits_settings(credits_database_url, nats_url, bus_prefix)
+    async with serving_credits(settings) as address:
+        yield address
+
+
+@pytest.fixture
+async def saga(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+) -> AsyncIterator[SagaClients]:
+    settings = service_settings(database_url, nats_url, bus_prefix, credits_addr=credits_address)
+    async with AsyncExitStack() as stack:
+        address = await stack.enter_async_context(serving_generation(settings))
+        generation = await stack.enter_async_context(channel(address))
+        credits = await stack.enter_async_context(channel(credits_address))
+        yield SagaClients(
+            generation=generation_pb2_grpc.GenerationServiceStub(generation),  # type: ignore[arg-type]
+            credits=credits_pb2_grpc.CreditsServiceStub(credits),  # type: ignore[arg-type]
+        )
