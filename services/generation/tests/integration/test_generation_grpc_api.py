@@ -112,11 +112,13 @@ async def test_a_bad_request_is_refused_naming_its_field(
     assert len(refused.value.details() or "") < 300
 
 
-async def test_generations_are_not_served_yet(stub: Stub) -> None:
+async def test_an_unknown_generation_is_not_found(stub: Stub) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
-        await stub.GetGeneration(generation_pb2.GetGenerationRequest(generation_id="g-1"))
+        await stub.GetGeneration(
+            generation_pb2.GetGenerationRequest(account_id="acct-1", generation_id="g-1")
+        )
 
-    assert refused.value.code() is grpc.StatusCode.UNIMPLEMENTED
+    assert refused.value.code() is grpc.StatusCode.NOT_FOUND
 
 
 @pytest.mark.parametrize(
