@@ -32,13 +32,7 @@ class SagaClients:
     credits: CreditsStub
 
     async def funded_account(self, amount: int = 100) -> str:
-        account = random_id("acct")
-        await self.credits.Grant(
-            credits_pb2.GrantRequest(
-                account_id=account, grant_id=random_id("grant"), amount=amount, source="test"
-            )
-        )
-        return account
+        return await funded_account(self.credits, amount)
 
     async def submit(
         self, account: str, prompt: str = "a lighthouse", *, key: str | None = None, **params: Any
@@ -71,13 +65,43 @@ class SagaClients:
         return latest[0]
 
     async def ledger(self, account: str, generation_id: str) -> list[str]:
-        """The kinds of the account's statement lines about this generation, oldest first."""
-        reply = await self.credits.ListStatement(
-            credits_pb2.ListStatementRequest(account_id=account, page_size=500)
-        )
-        lines = [line for line in reply.lines if line.entry_id.startswith(generation_id)]
-        return [f"{line.kind}:{line.entry_id}" for line in reversed(lines)]
+        return await ledger(self.credits, account, generation_id)
 
     async def available(self, account: str) -> int:
         reply = await self.credits.GetBalance(credits_pb2.GetBalanceRequest(account_id=account))
         return reply.balance.available
+
+
+async def funded_account(credits: CreditsStub, amount: int = 100) -> str:
+    account = random_id("acct")
+    await credits.Grant(
+        credits_pb2.GrantRequest(
+            account_id=account, grant_id=random_id("grant"), amount=amount, source="test"
+        )
+    )
+    return account
+
+
+async def ledger(credits: CreditsStub, account: str, generation_id: str) -> list[str]:
+    """The account's statement lines about this generation (`kind:entry id`), oldest first."""
+    reply = await credits.ListStatement(
+        credits_pb2.ListStatementRequest(account_id=account, page_size=500)
+    )
+    lines = [line for line in reply.lines if line.entry_id.startswith(generation_id)]
+    return [f"{line.kind}:{line.entry_id}" for line in reversed(lines)]
+
+
+async def ledger_becomes(
+    credits: CreditsStub, account: str, generation_id: str, expected: list[str]
+) -> None:
+    """Waits for the statement (a projection, a moment behind the ledger) to show `expected`."""
+    seen: list[list[str]] = []
+
+    async def matches() -> bool:
+        seen[:] = [await ledger(credits, account, generation_id)]
+        return seen[0] == expected
+
+    try:
+        await eventually(matches, 10, what="ledger")
+    except AssertionError:
+        raise AssertionError(f"ledger of {generation_id}: {seen[0]} != {expected}") from None

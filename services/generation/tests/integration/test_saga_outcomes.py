@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from services.generation.tests.saga_support import SagaClients
+from services.generation.tests.saga_support import SagaClients, ledger_becomes
 
 from atelier.credits.v1 import credits_pb2
 from atelier.generation.v1 import generation_pb2 as pb
 from atelier_runtime.grpc_errors import error_details
-from atelier_testing.polling import eventually
 
 
 async def ledger_is(saga: SagaClients, account: str, gid: str, expected: list[str]) -> None:
-    async def matches() -> bool:
-        return await saga.ledger(account, gid) == expected
-
-    await eventually(matches, 10, what=f"ledger of {gid} is {expected}")
+    await ledger_becomes(saga.credits, account, gid, expected)
 
 
 async def test_success_confirms_the_freeze_and_delivers_the_output(saga: SagaClients) -> None:
