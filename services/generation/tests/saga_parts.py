@@ -7,10 +7,11 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from services.generation.tests.generation_service import service_settings
 
+from atelier.credits.v1 import credits_pb2_grpc
 from atelier_generation.adapters.credits_client import CreditsWallet
 from atelier_generation.adapters.schema import MIGRATIONS
 from atelier_generation.application.catalogue_queries import CatalogueQueries
@@ -22,6 +23,11 @@ from atelier_generation.providers.provider import Provider
 from atelier_runtime.db import DbPool, apply_migrations, create_pool
 from atelier_runtime.grpc_client import channel
 from atelier_runtime.outbox import install_outbox
+from atelier_testing.ids import random_id
+from atelier_testing.polling import eventually
+
+if TYPE_CHECKING:
+    CreditsStub = credits_pb2_grpc.CreditsServiceAsyncStub
 
 
 @dataclass
@@ -30,10 +36,7 @@ class CountingProvider:
 
     inner: Provider
     submitted: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
+    name: str = "local"
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
         job = await self.inner.submit(model, params)
@@ -98,3 +101,30 @@ async def composition(
             yield Composition(saga, pool)
     finally:
         await pool.close()
+
+
+@dataclass
+class World:
+    """Two "processes" on one database, credits and provider; the first is the one that dies."""
+
+    first: Composition
+    second: Composition
+    provider: CountingProvider
+    credits: CreditsStub
+
+    async def submit(self, account: str) -> Generation:
+        return await self.first.saga.submit(
+            account, random_id("key"), "text-to-image", "local", {"prompt": "a lighthouse"}
+        )
+
+    async def take_over(self) -> Generation:
+        """What the second process claims once the dead one's lease has expired."""
+        claimed: list[Generation] = []
+
+        async def found() -> bool:
+            g = await self.second.claim()
+            claimed[:] = [] if g is None else [g]
+            return g is not None
+
+        await eventually(found, 10, what="a generation to take over")
+        return claimed[0]

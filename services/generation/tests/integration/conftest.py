@@ -11,6 +11,8 @@ import pytest
 from services.credits.tests.credits_service import fast_settings as credits_settings
 from services.credits.tests.credits_service import serving_credits
 from services.generation.tests.generation_service import service_settings, serving_generation
+from services.generation.tests.local_support import local_provider
+from services.generation.tests.saga_parts import CountingProvider, World, composition
 from services.generation.tests.saga_support import SagaClients
 
 from atelier.credits.v1 import credits_pb2_grpc
@@ -59,3 +61,26 @@ async def saga(
             generation=generation_pb2_grpc.GenerationServiceStub(generation),  # type: ignore[arg-type]
             credits=credits_pb2_grpc.CreditsServiceStub(credits),  # type: ignore[arg-type]
         )
+
+
+@pytest.fixture
+async def world(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+) -> AsyncIterator[World]:
+    async with AsyncExitStack() as stack:
+        provider = CountingProvider(await stack.enter_async_context(local_provider()))
+        first, second = [
+            await stack.enter_async_context(
+                composition(
+                    database_url,
+                    nats_url,
+                    bus_prefix,
+                    credits_address,
+                    provider,
+                    generation_lease_s=0.6,
+                )
+            )
+            for _ in range(2)
+        ]
+        credits = await stack.enter_async_context(channel(credits_address))
+        yield World(first, second, provider, credits_pb2_grpc.CreditsServiceStub(credits))  # type: ignore[arg-type]

@@ -3,15 +3,11 @@ from its record, with exactly one freeze and one confirm, and one provider submi
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-import pytest
 from services.generation.tests.local_support import local_provider
-from services.generation.tests.saga_parts import Composition, CountingProvider, composition
+from services.generation.tests.saga_parts import World, composition
 from services.generation.tests.saga_support import funded_account, ledger_becomes
 
 from atelier.credits.v1 import credits_pb2_grpc
@@ -21,62 +17,9 @@ from atelier_generation.domain.generation import (
     Status,
     generation_id,
 )
-from atelier_runtime.grpc_client import channel
-from atelier_testing.ids import random_id
-from atelier_testing.polling import eventually
 
 if TYPE_CHECKING:
     CreditsStub = credits_pb2_grpc.CreditsServiceAsyncStub
-
-
-@dataclass
-class World:
-    """Two "processes" on one database, credits and provider; the first is the one that dies."""
-
-    first: Composition
-    second: Composition
-    provider: CountingProvider
-    credits: CreditsStub
-
-    async def submit(self, account: str) -> Generation:
-        return await self.first.saga.submit(
-            account, random_id("key"), "text-to-image", "local", {"prompt": "a lighthouse"}
-        )
-
-    async def take_over(self) -> Generation:
-        """What the second process claims once the dead one's lease has expired."""
-        claimed: list[Generation] = []
-
-        async def found() -> bool:
-            g = await self.second.claim()
-            claimed[:] = [] if g is None else [g]
-            return g is not None
-
-        await eventually(found, 10, what="a generation to take over")
-        return claimed[0]
-
-
-@pytest.fixture
-async def world(
-    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
-) -> AsyncIterator[World]:
-    async with contextlib.AsyncExitStack() as stack:
-        provider = CountingProvider(await stack.enter_async_context(local_provider()))
-        first, second = [
-            await stack.enter_async_context(
-                composition(
-                    database_url,
-                    nats_url,
-                    bus_prefix,
-                    credits_address,
-                    provider,
-                    generation_lease_s=0.6,
-                )
-            )
-            for _ in range(2)
-        ]
-        credits = await stack.enter_async_context(channel(credits_address))
-        yield World(first, second, provider, credits_pb2_grpc.CreditsServiceStub(credits))  # type: ignore[arg-type]
 
 
 async def finish(world: World, account: str, gid: str) -> Generation:
