@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 
 from services.generation.tests.saga_parts import World
 from services.generation.tests.saga_support import funded_account, ledger, ledger_becomes
@@ -15,7 +15,7 @@ from atelier_testing.polling import eventually
 
 
 async def succeeded_after_the_freeze_expired(
-    world: World, account: str, *, then: Awaitable[object] | None = None
+    world: World, account: str, *, then: Callable[[], Awaitable[object]] | None = None
 ) -> Generation:
     """Admitted, submitted, then the freeze is rolled back as its expiry would (and `then`)."""
     await world.submit(account)
@@ -28,7 +28,7 @@ async def succeeded_after_the_freeze_expired(
         )
     )
     if then is not None:
-        await then
+        await then()
     await world.first.saga.driver.drive(g)
     done = await world.first.saga.record.load(g.id)
     assert done is not None
@@ -64,7 +64,7 @@ async def test_a_late_success_the_account_cannot_pay_is_delivered_and_waived(
     spend = credits_pb2.FreezeRequest(account_id=account, freeze_id=random_id("f"), amount=2)
 
     done = await succeeded_after_the_freeze_expired(
-        world, account, then=world.credits.Freeze(spend)
+        world, account, then=lambda: world.credits.Freeze(spend)
     )
 
     assert (done.status, done.credits) == (Status.SUCCEEDED, CreditsState.CHARGE_WAIVED)
