@@ -3,8 +3,10 @@ database, on the test's NATS prefix."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from typing import Any
 
 import asyncpg
 import pytest
@@ -48,11 +50,14 @@ async def credits_address(
         yield address
 
 
-@pytest.fixture
-async def saga(
-    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+@contextlib.asynccontextmanager
+async def saga_clients(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, **overrides: Any
 ) -> AsyncIterator[SagaClients]:
-    settings = service_settings(database_url, nats_url, bus_prefix, credits_addr=credits_address)
+    """Generation served beside credits, with its settings `overrides`; both clients."""
+    settings = service_settings(
+        database_url, nats_url, bus_prefix, credits_addr=credits_address, **overrides
+    )
     async with AsyncExitStack() as stack:
         address = await stack.enter_async_context(serving_generation(settings))
         generation = await stack.enter_async_context(channel(address))
@@ -61,6 +66,14 @@ async def saga(
             generation=generation_pb2_grpc.GenerationServiceStub(generation),  # type: ignore[arg-type]
             credits=credits_pb2_grpc.CreditsServiceStub(credits),  # type: ignore[arg-type]
         )
+
+
+@pytest.fixture
+async def saga(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+) -> AsyncIterator[SagaClients]:
+    async with saga_clients(database_url, nats_url, bus_prefix, credits_address) as clients:
+        yield clients
 
 
 @pytest.fixture
