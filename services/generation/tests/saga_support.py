@@ -30,6 +30,7 @@ SETTLED_CREDITS = {
 class SagaClients:
     generation: GenerationStub
     credits: CreditsStub
+    address: str = ""  # generation's
 
     async def funded_account(self, amount: int = 100) -> str:
         return await funded_account(self.credits, amount)

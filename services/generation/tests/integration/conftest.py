@@ -65,6 +65,7 @@ async def saga_clients(
         yield SagaClients(
             generation=generation_pb2_grpc.GenerationServiceStub(generation),  # type: ignore[arg-type]
             credits=credits_pb2_grpc.CreditsServiceStub(credits),  # type: ignore[arg-type]
+            address=address,
         )
 
 

@@ -60,6 +60,13 @@ _TOKEN_PREFIX = "g"
 
 def submitted_params(request: Any) -> dict[str, Any]:
     """`params_json` (or the `params` Struct), with a non-empty `prompt` filling "prompt"."""
+    if request.input_media_ids:
+        # Media inputs come with the media service; until then input files are URLs in params.
+        raise InvalidInput(
+            "input_media_ids",
+            "media inputs are not supported yet; give input files as URLs in the params",
+            reason="UNSUPPORTED_FIELD",
+        )
     if request.params_json or not request.HasField("params"):
         params = params_object("params_json", request.params_json)
     else:
