@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from atelier_generation.application.saga_config import SagaConfig
+from atelier_generation.providers.completion import PollSchedule
 from atelier_generation.providers.local.running import LocalProviderConfig
 from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import DatabaseServiceSettings
@@ -45,6 +46,8 @@ class GenerationSettings(DatabaseServiceSettings):
     generation_poll_s: float = Field(default=0.5, gt=0, le=60)
     generation_freeze_margin_s: float = Field(default=600.0, ge=0, le=86_400)
     generation_relay_poll_s: float = Field(default=0.2, gt=0, le=60)
+    # The first poll of a provider job after its submit; later polls back off to 5 s.
+    generation_provider_poll_first_s: float = Field(default=0.25, gt=0, le=60)
 
     @field_validator("local_provider_input_origins", mode="before")
     @classmethod
@@ -77,4 +80,5 @@ class GenerationSettings(DatabaseServiceSettings):
             max_running_per_account=self.generation_max_running_per_account,
             lease_s=self.generation_lease_s,
             freeze_margin_s=self.generation_freeze_margin_s,
+            poll_schedule=PollSchedule(first_s=self.generation_provider_poll_first_s),
         )
