@@ -23,6 +23,11 @@ _COLUMNS = """id, account_id, tool, model, params, cost, status, credits, versio
     charged_freeze_id, created_at, updated_at"""
 # Unsettled: not ended, or ended with its credits still frozen (a compensation is due).
 _UNSETTLED = "(g.status IN ('queued', 'running') OR g.credits = 'frozen')"
+# An older generation of the same account waiting for a slot: slots go in submission order.
+_WAITING_BEFORE = """
+    SELECT 1 FROM generations o
+    WHERE o.account_id = g.account_id AND o.status = 'queued' AND o.credits = 'frozen'
+      AND NOT o.cancel_requested AND o.seq < g.seq"""
 
 
 async def insert(
@@ -84,8 +89,9 @@ async def claim(pool: DbPool, owner: str, lease_s: float, cap: int) -> Generatio
             WHERE {_UNSETTLED}
               AND (g.lease_expires_at IS NULL OR g.lease_expires_at < now())
               AND NOT (g.status = 'queued' AND g.credits = 'frozen' AND NOT g.cancel_requested
-                       AND (SELECT count(*) FROM generations r
-                            WHERE r.account_id = g.account_id AND r.status = 'running') >= $3)
+                       AND ((SELECT count(*) FROM generations r
+                             WHERE r.account_id = g.account_id AND r.status = 'running') >= $3
+                            OR EXISTS ({_WAITING_BEFORE})))
             ORDER BY g.seq
             LIMIT 1
             FOR UPDATE SKIP LOCKED
@@ -127,14 +133,24 @@ async def release(pool: DbPool, generation_id: str, owner: str, *, after_s: floa
     )
 
 
-async def take_running_slot(conn: DbConnection, account_id: str, cap: int) -> bool:
-    """True when the account runs fewer than `cap` generations; held until the transaction ends,
-    so two replicas admitting at once cannot both take the last slot."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gen-slots:' || $1))", account_id)
-    running = await conn.fetchval(
-        "SELECT count(*) FROM generations WHERE account_id = $1 AND status = 'running'", account_id
+async def take_running_slot(conn: DbConnection, g: Generation, cap: int) -> bool:
+    """True when the account runs fewer than `cap` generations and none older waits; decided
+    under a lock held until the transaction ends, so two replicas admitting at once cannot both
+    take the last slot."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('gen-slots:' || $1))", g.account_id)
+    return bool(
+        await conn.fetchval(
+            f"""
+            SELECT (SELECT count(*) FROM generations
+                    WHERE account_id = $1 AND status = 'running') < $3
+               AND NOT EXISTS ({_WAITING_BEFORE})
+            FROM generations g WHERE g.id = $2
+            """,
+            g.account_id,
+            g.id,
+            cap,
+        )
     )
-    return int(running) < cap
 
 
 async def queue_position(conn: DbConnection | DbPool, g: Generation) -> int:

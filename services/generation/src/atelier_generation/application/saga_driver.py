@@ -71,6 +71,11 @@ class SagaDriver:
                 "lease lost; another replica drives the generation", extra={"generation": g.id}
             )
             return
+        except asyncio.CancelledError:
+            # Stopping: hand the generation over now rather than when the lease expires.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(table.release(self._record.pool, g.id, self.owner))
+            raise
         except Exception:
             _log.exception("saga step failed; retrying later", extra={"generation": g.id})
             pause = self._config.retry_after_s
@@ -103,9 +108,7 @@ class SagaDriver:
                 watch.interrupt()
                 return
             g = await table.load(pool, generation_id)
-            if g is not None and g.cancel_requested and next_step(g) is not Step.CANCEL:
-                continue
-            if g is not None and g.cancel_requested:
+            if g is not None and next_step(g) is Step.CANCEL:
                 watch.interrupt()
 
 

@@ -53,7 +53,7 @@ class SagaRecord:
         """Marks `before` running if its account has a slot free; None when it must wait."""
         after = replace(before, **changes, version=before.version + 1, updated_at=datetime.now(UTC))
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await table.take_running_slot(conn, before.account_id, cap):
+            if not await table.take_running_slot(conn, before, cap):
                 return None
             if not await table.save(conn, after):
                 raise StaleRecord(before.id)

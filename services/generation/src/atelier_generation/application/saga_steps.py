@@ -12,14 +12,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
-from atelier.credits.v1 import credits_pb2
 from atelier_generation.adapters.credits_client import (
     CreditsWallet,
-    FreezeResolved,
     InsufficientCredits,
 )
 from atelier_generation.application.saga_config import SagaConfig
 from atelier_generation.application.saga_record import SagaRecord
+from atelier_generation.application.settlement import Counter, Settlement, cancel_quietly
 from atelier_generation.domain.catalogue import Catalogue, Model
 from atelier_generation.domain.generation import (
     DEADLINE,
@@ -30,7 +29,6 @@ from atelier_generation.domain.generation import (
     Status,
     Step,
     StoredOutput,
-    late_charge_id,
 )
 from atelier_generation.providers.completion import wait_for_completion
 from atelier_generation.providers.errors import JobCanceled, ProviderError, RateLimited
@@ -38,7 +36,6 @@ from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
 from atelier_generation.providers.provider import Provider
 
 _log = logging.getLogger(__name__)
-Counter = Callable[[], None]
 
 
 def failure_of(error: ProviderError) -> Failure:
@@ -61,15 +58,15 @@ class SagaSteps:
         self._providers = providers
         self._catalogue = catalogue
         self._config = config
-        self._charge_waived = charge_waived
+        self._settlement = Settlement(record, wallet, providers, charge_waived=charge_waived)
         self._run: dict[Step, Callable[[Generation], Awaitable[Generation]]] = {
             Step.FREEZE: self.freeze,
             Step.ADMIT: self.admit,
             Step.SUBMIT: self.submit,
             Step.WAIT: self.wait,
             Step.CANCEL: self.cancel,
-            Step.CONFIRM: self.confirm,
-            Step.ROLL_BACK: self.roll_back,
+            Step.CONFIRM: self._settlement.confirm,
+            Step.ROLL_BACK: self._settlement.roll_back,
         }
 
     async def run(self, step: Step, g: Generation) -> Generation:
@@ -137,7 +134,7 @@ class SagaSteps:
         status = await provider.poll(job)
         left = (g.deadline_at - datetime.now(UTC)).total_seconds()
         if not status.state.terminal and left <= 0:
-            await _cancel_quietly(provider, job)
+            await cancel_quietly(provider, job)
             failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
             return await self._record.change(g, status=Status.FAILED, failure=failure)
         if not status.state.terminal:
@@ -174,53 +171,10 @@ class SagaSteps:
 
     async def cancel(self, g: Generation) -> Generation:
         if g.provider_job_id is not None:
-            await _cancel_quietly(
+            await cancel_quietly(
                 self._providers[g.provider], ProviderJob(g.provider, g.provider_job_id)
             )
         return await self._record.change(g, status=Status.CANCELED)
-
-    async def confirm(self, g: Generation) -> Generation:
-        """Charges the freeze. If it was rolled back meanwhile (it expired), the output is still
-        delivered and charged once more under a derived id; if the account cannot pay that, the
-        charge is waived and counted: never a negative balance, never a lost output."""
-        try:
-            await self._wallet.confirm(g.account_id, g.id)
-            return await self._record.change(
-                g, credits=CreditsState.CONFIRMED, charged_freeze_id=g.id
-            )
-        except FreezeResolved as resolved:
-            if resolved.resolution == "confirmed":
-                return await self._record.change(
-                    g, credits=CreditsState.CONFIRMED, charged_freeze_id=g.id
-                )
-        late = late_charge_id(g.id)
-        try:
-            await self._wallet.freeze(
-                g.account_id, late, g.cost, timedelta(minutes=10), "late charge"
-            )
-        except InsufficientCredits:
-            _log.warning("late success not charged: account cannot pay", extra={"generation": g.id})
-            self._charge_waived()
-            return await self._record.change(g, credits=CreditsState.CHARGE_WAIVED)
-        try:
-            await self._wallet.confirm(g.account_id, late)
-        except FreezeResolved as resolved:
-            if resolved.resolution != "confirmed":
-                raise
-        return await self._record.change(g, credits=CreditsState.CONFIRMED, charged_freeze_id=late)
-
-    async def roll_back(self, g: Generation) -> Generation:
-        if g.provider_job_id is not None and g.status is not Status.FAILED:
-            await _cancel_quietly(
-                self._providers[g.provider], ProviderJob(g.provider, g.provider_job_id)
-            )
-        reason = (
-            credits_pb2.ROLLBACK_REASON_CANCELED
-            if g.status is Status.CANCELED
-            else credits_pb2.ROLLBACK_REASON_FAILED
-        )
-        await self._wallet.roll_back(g.account_id, g.id, reason)
-        return await self._record.change(g, credits=CreditsState.ROLLED_BACK)
 
 
 class _ProgressWriter:
@@ -233,10 +187,3 @@ class _ProgressWriter:
     async def __call__(self, status: JobStatus) -> None:
         if status.state is JobState.RUNNING and status.progress != self.latest.progress:
             self.latest = await self._record.change(self.latest, progress=status.progress)
-
-
-async def _cancel_quietly(provider: Provider, job: ProviderJob) -> None:
-    try:
-        await asyncio.wait_for(provider.cancel(job), 10.0)
-    except Exception:
-        _log.warning("provider cancel failed", extra={"job": job.job_id}, exc_info=True)
