@@ -10,6 +10,8 @@ import json
 import math
 from typing import Any
 
+from google.protobuf import json_format
+
 from atelier_generation.domain.errors import InvalidInput, shown
 
 MAX_ID = 200
@@ -70,8 +72,6 @@ def submitted_params(request: Any) -> dict[str, Any]:
     if request.params_json or not request.HasField("params"):
         params = params_object("params_json", request.params_json)
     else:
-        from google.protobuf import json_format
-
         params = params_object("params", json_format.MessageToJson(request.params))
     if request.prompt:
         if len(request.prompt) > MAX_PARAMS_BYTES or "\x00" in request.prompt:

@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
+from atelier.credits.v1 import credits_pb2
 from atelier_generation.adapters.credits_client import (
     CreditsWallet,
     InsufficientCredits,
@@ -170,6 +171,10 @@ class SagaSteps:
         return await self._record.change(g, status=Status.FAILED, failure=failure)
 
     async def cancel(self, g: Generation) -> Generation:
+        """Stops the provider job, if any. A generation whose freeze is not recorded may still
+        have one (a Cancel raced the Submit that froze it): releasing it is safe either way."""
+        if g.credits is CreditsState.NONE:
+            await self._wallet.roll_back(g.account_id, g.id, credits_pb2.ROLLBACK_REASON_CANCELED)
         if g.provider_job_id is not None:
             await cancel_quietly(
                 self._providers[g.provider], ProviderJob(g.provider, g.provider_job_id)

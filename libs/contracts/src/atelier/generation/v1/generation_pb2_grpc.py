@@ -72,7 +72,10 @@ class GenerationServiceServicer:
     """
 
     def Submit(self, request, context):
-        """Starts a generation; idempotent by (account_id, idempotency_key).
+        """Starts a generation; idempotent by (account_id, idempotency_key): the same key with the same
+        request answers the same generation, with another request ALREADY_EXISTS. Its cost is frozen
+        before it answers: FAILED_PRECONDITION with credits' InsufficientCredits detail when the
+        account cannot pay (the generation is then recorded failed, nothing submitted).
         The request keeps the name the public contract gave it, hence the lint exceptions.
         buf:lint:ignore RPC_REQUEST_STANDARD_NAME
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
@@ -82,7 +85,8 @@ class GenerationServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetGeneration(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """The account's generation; NOT_FOUND for another account's.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')

@@ -34,12 +34,16 @@ class GenerationServiceStub:
     @_typing.overload
     def __new__(cls, channel: _aio.Channel) -> GenerationServiceAsyncStub: ...
     Submit: _grpc.UnaryUnaryMultiCallable[_generation_pb2.SubmitGenerationRequest, _generation_pb2.SubmitGenerationResponse]
-    """Starts a generation; idempotent by (account_id, idempotency_key).
+    """Starts a generation; idempotent by (account_id, idempotency_key): the same key with the same
+    request answers the same generation, with another request ALREADY_EXISTS. Its cost is frozen
+    before it answers: FAILED_PRECONDITION with credits' InsufficientCredits detail when the
+    account cannot pay (the generation is then recorded failed, nothing submitted).
     The request keeps the name the public contract gave it, hence the lint exceptions.
     buf:lint:ignore RPC_REQUEST_STANDARD_NAME
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
     GetGeneration: _grpc.UnaryUnaryMultiCallable[_generation_pb2.GetGenerationRequest, _generation_pb2.GetGenerationResponse]
+    """The account's generation; NOT_FOUND for another account's."""
     CancelGeneration: _grpc.UnaryUnaryMultiCallable[_generation_pb2.CancelGenerationRequest, _generation_pb2.CancelGenerationResponse]
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
     ListGenerations: _grpc.UnaryUnaryMultiCallable[_generation_pb2.ListGenerationsRequest, _generation_pb2.ListGenerationsResponse]
@@ -57,12 +61,16 @@ class GenerationServiceAsyncStub(GenerationServiceStub):
 
     def __init__(self, channel: _aio.Channel) -> None: ...
     Submit: _aio.UnaryUnaryMultiCallable[_generation_pb2.SubmitGenerationRequest, _generation_pb2.SubmitGenerationResponse]  # type: ignore[assignment]
-    """Starts a generation; idempotent by (account_id, idempotency_key).
+    """Starts a generation; idempotent by (account_id, idempotency_key): the same key with the same
+    request answers the same generation, with another request ALREADY_EXISTS. Its cost is frozen
+    before it answers: FAILED_PRECONDITION with credits' InsufficientCredits detail when the
+    account cannot pay (the generation is then recorded failed, nothing submitted).
     The request keeps the name the public contract gave it, hence the lint exceptions.
     buf:lint:ignore RPC_REQUEST_STANDARD_NAME
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
     GetGeneration: _aio.UnaryUnaryMultiCallable[_generation_pb2.GetGenerationRequest, _generation_pb2.GetGenerationResponse]  # type: ignore[assignment]
+    """The account's generation; NOT_FOUND for another account's."""
     CancelGeneration: _aio.UnaryUnaryMultiCallable[_generation_pb2.CancelGenerationRequest, _generation_pb2.CancelGenerationResponse]  # type: ignore[assignment]
     """Cancels a queued or running generation; its credits are rolled back. Idempotent."""
     ListGenerations: _aio.UnaryUnaryMultiCallable[_generation_pb2.ListGenerationsRequest, _generation_pb2.ListGenerationsResponse]  # type: ignore[assignment]
@@ -83,7 +91,10 @@ class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _generation_pb2.SubmitGenerationRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_generation_pb2.SubmitGenerationResponse, _abc.Awaitable[_generation_pb2.SubmitGenerationResponse]]:
-        """Starts a generation; idempotent by (account_id, idempotency_key).
+        """Starts a generation; idempotent by (account_id, idempotency_key): the same key with the same
+        request answers the same generation, with another request ALREADY_EXISTS. Its cost is frozen
+        before it answers: FAILED_PRECONDITION with credits' InsufficientCredits detail when the
+        account cannot pay (the generation is then recorded failed, nothing submitted).
         The request keeps the name the public contract gave it, hence the lint exceptions.
         buf:lint:ignore RPC_REQUEST_STANDARD_NAME
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
@@ -94,7 +105,8 @@ class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
         self,
         request: _generation_pb2.GetGenerationRequest,
         context: _ServicerContext,
-    ) -> _typing.Union[_generation_pb2.GetGenerationResponse, _abc.Awaitable[_generation_pb2.GetGenerationResponse]]: ...
+    ) -> _typing.Union[_generation_pb2.GetGenerationResponse, _abc.Awaitable[_generation_pb2.GetGenerationResponse]]:
+        """The account's generation; NOT_FOUND for another account's."""
 
     @_abc_1.abstractmethod
     def CancelGeneration(
