@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+import grpc
+import pytest
 import yaml
 from services.generation.tests.integration.conftest import saga_clients
 from services.generation.tests.saga_support import SagaClients, ledger_becomes
@@ -17,12 +19,15 @@ from atelier_testing.polling import eventually
 
 
 def catalogue_with_a_short_deadline(folder: Path) -> Path:
-    """The shipped catalogue with text-to-image's deadline cut to one second."""
+    """The shipped catalogue with text-to-image's deadline cut to one second, and a model whose
+    adapter is not built yet."""
     shipped = resources.files("atelier_generation").joinpath(DEFAULT_NAME).read_text("utf-8")
     document = yaml.safe_load(shipped)
     for tool in document["tools"]:
         if tool["id"] == "text-to-image":
             tool["models"][0]["max_duration_s"] = 1
+            ahead = {**tool["models"][0], "id": "replicate-flux", "provider": "replicate"}
+            tool["models"].append(ahead)
     path = folder / "catalog.yaml"
     path.write_text(yaml.safe_dump(document))
     return path
@@ -47,6 +52,28 @@ async def test_a_job_past_its_deadline_is_canceled_and_rolled_back(
     assert done.failure.fault == "provider"
     assert done.failure.code in {"provider_timeout", "deadline_exceeded"}
     assert done.credits_state == pb.CREDITS_STATE_ROLLED_BACK
+
+
+async def test_a_model_whose_adapter_is_not_built_is_refused_before_any_freeze(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, tmp_path: Path
+) -> None:
+    catalog = catalogue_with_a_short_deadline(tmp_path)
+    async with saga_clients(
+        database_url, nats_url, bus_prefix, credits_address, catalog=catalog
+    ) as saga:
+        account = await saga.funded_account(10)
+        request = pb.SubmitGenerationRequest(
+            account_id=account,
+            idempotency_key="k-1",
+            tool="text-to-image",
+            model="replicate-flux",
+            params_json='{"prompt": "a kite"}',
+        )
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await saga.generation.Submit(request)
+
+        assert refused.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert await saga.available(account) == 10
 
 
 async def test_jobs_beyond_the_accounts_cap_wait_queued_in_order(

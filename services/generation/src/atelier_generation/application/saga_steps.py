@@ -76,6 +76,10 @@ class SagaSteps:
     def model(self, g: Generation) -> Model:
         return self._catalogue.tool(g.tool).model(g.model)
 
+    def can_run(self, tool_id: str, model_id: str) -> bool:
+        """Whether the model's adapter is built (a catalogue may list models ahead of it)."""
+        return self._catalogue.tool(tool_id).model(model_id).provider in self._providers
+
     async def freeze(self, g: Generation) -> Generation:
         """Freezes the cost under the generation's id; InsufficientCredits after recording the
         failure (nothing was submitted)."""

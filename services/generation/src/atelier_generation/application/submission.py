@@ -52,8 +52,15 @@ class SubmitGeneration:
         self, account_id: str, key: str, tool: str, model: str, params: Mapping[str, Any]
     ) -> Generation:
         """Raises InvalidParams (and the like), AlreadyExists for a key reused with another
-        request, FailedPrecondition INSUFFICIENT_CREDITS with credits' detail."""
+        request, FailedPrecondition INSUFFICIENT_CREDITS with credits' detail, or
+        PROVIDER_NOT_AVAILABLE for a model whose adapter is not built (nothing is frozen)."""
         estimate = self._queries.estimate(tool, model, params)
+        if not self._steps.can_run(tool, model):
+            raise FailedPrecondition(
+                f"model: {tool}/{model} cannot run until its provider adapter ships",
+                reason="PROVIDER_NOT_AVAILABLE",
+                metadata={"field": "model"},
+            )
         gid = generation_id(account_id, key)
         fingerprint = request_fingerprint(tool, model, estimate.params)
         now = datetime.now(UTC)
