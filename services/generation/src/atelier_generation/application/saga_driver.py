@@ -21,6 +21,8 @@ from atelier_generation.application.saga_steps import SagaSteps
 from atelier_generation.domain.generation import Generation, Step, next_step
 
 _log = logging.getLogger(__name__)
+# Steps a cancel interrupts: whatever they wait for (a slot, the provider) no longer matters.
+_WAITS = frozenset({Step.FREEZE, Step.ADMIT, Step.SUBMIT, Step.WAIT})
 
 
 class LeaseLost(Exception):
@@ -59,7 +61,7 @@ class SagaDriver:
         try:
             async with self._renewing(g.id) as watch:
                 while next_step(g) is not Step.DONE:
-                    moved = await watch.run(self.step(g))
+                    moved = await watch.run(next_step(g), self.step(g))
                     if moved is None or moved.version == g.version:
                         g = await self._reload(g.id)
                         if moved is not None and next_step(g) is Step.ADMIT:
@@ -108,7 +110,7 @@ class SagaDriver:
                 watch.interrupt()
                 return
             g = await table.load(pool, generation_id)
-            if g is not None and next_step(g) is Step.CANCEL:
+            if g is not None and next_step(g) is Step.CANCEL and watch.step in _WAITS:
                 watch.interrupt()
 
 
@@ -117,11 +119,14 @@ class _StepWatch:
 
     def __init__(self) -> None:
         self.lost = False
+        self.step: Step | None = None
         self._task: asyncio.Task[Generation] | None = None
 
-    async def run(self, work: Coroutine[Any, Any, Generation]) -> Generation | None:
+    async def run(self, step: Step, work: Coroutine[Any, Any, Generation]) -> Generation | None:
         if self.lost:
+            work.close()
             raise LeaseLost("lost")
+        self.step = step
         self._task = asyncio.ensure_future(work)
         try:
             return await asyncio.shield(self._task)
