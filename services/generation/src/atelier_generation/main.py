@@ -74,7 +74,9 @@ def wire_saga(
 ) -> Saga:
     config = settings.saga()
     owner = f"generation-{secrets.token_hex(6)}"
-    record = SagaRecord(pool, GenerationEvents(BusNames(settings.nats_prefix)))
+    events = GenerationEvents(BusNames(settings.nats_prefix))
+    # Drivers (and Submit, which leases its new generation) write only while holding the lease.
+    record = SagaRecord(pool, events, holder=owner)
     waived = metrics.get_meter("atelier.generation").create_counter(
         "atelier.generation.charge_waived", description="late successes the account could not pay"
     )
@@ -89,7 +91,7 @@ def wire_saga(
     return Saga(
         record, steps, driver, workers,
         SubmitGeneration(queries, record, steps, config, owner=owner, wake=wake),
-        GenerationQueries(record, wake=wake),
+        GenerationQueries(SagaRecord(pool, events), wake=wake),
     )  # fmt: skip
 
 

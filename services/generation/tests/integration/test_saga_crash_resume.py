@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+import pytest
 from services.generation.tests.local_support import local_provider
 from services.generation.tests.saga_parts import World, composition
 from services.generation.tests.saga_support import funded_account, ledger_becomes
 
 from atelier.credits.v1 import credits_pb2_grpc
+from atelier_generation.application.saga_record import LeaseLost
 from atelier_generation.domain.generation import (
     CreditsState,
     Generation,
@@ -143,3 +145,21 @@ async def test_a_job_the_provider_lost_is_a_provider_fault_rolled_back(
     await ledger_becomes(
         world.credits, account, done.id, [f"frozen:{done.id}", f"rolled_back:{done.id}"]
     )
+
+
+async def test_a_driver_whose_lease_was_taken_over_can_no_longer_write(world: World) -> None:
+    account = await funded_account(world.credits, 10)
+    await world.submit(account)
+    stalled = await world.first.claim()
+    assert stalled is not None
+    stalled = await world.first.step(stalled)  # admitted; then it stalls past its lease
+    taken = await world.take_over()
+
+    with pytest.raises(LeaseLost):
+        await world.first.step(stalled)  # its submit attempt is refused before the provider call
+
+    await world.second.saga.driver.drive(taken)
+    done = await world.second.saga.record.load(taken.id)
+    assert done is not None
+    await succeeded_once(world, account, done)
+    assert len(world.provider.submitted) == 1

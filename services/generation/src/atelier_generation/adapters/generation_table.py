@@ -59,23 +59,30 @@ async def load(conn: DbConnection | DbPool, generation_id: str) -> Generation | 
     return None if row is None else _generation(row)
 
 
-async def save(conn: DbConnection | DbPool, g: Generation) -> bool:
-    """Writes `g` over the version before it; False when someone else wrote first."""
+async def save(conn: DbConnection | DbPool, g: Generation, *, holder: str | None = None) -> bool:
+    """Writes `g` over the version before it, and only while `holder` (when given) holds its
+    lease; False when someone else wrote first or took the lease over."""
     result = await conn.execute(
         """
         UPDATE generations SET status = $3, credits = $4, version = $2, progress = $5,
             provider = $6, provider_job_id = $7, submit_attempts = $8, deadline_at = $9,
             cancel_requested = $10, outputs = $11::jsonb, failure = $12::jsonb,
             charged_freeze_id = $13, updated_at = $14
-        WHERE id = $1 AND version = $2 - 1
+        WHERE id = $1 AND version = $2 - 1 AND ($15::text IS NULL OR lease_owner = $15)
         """,
         g.id, g.version, g.status.value, g.credits.value, g.progress, g.provider,
         g.provider_job_id, g.submit_attempts, g.deadline_at, g.cancel_requested,
         json.dumps([_output_json(o) for o in g.outputs]),
         None if g.failure is None else json.dumps(g.failure.__dict__),
-        g.charged_freeze_id, g.updated_at,
+        g.charged_freeze_id, g.updated_at, holder,
     )  # fmt: skip
     return result.endswith(" 1")
+
+
+async def holder_of(conn: DbConnection | DbPool, generation_id: str) -> str | None:
+    """Who holds the generation's lease now (expired or not); None when nobody does."""
+    value = await conn.fetchval("SELECT lease_owner FROM generations WHERE id = $1", generation_id)
+    return None if value is None else str(value)
 
 
 async def claim(pool: DbPool, owner: str, lease_s: float, cap: int) -> Generation | None:

@@ -16,17 +16,13 @@ from typing import Any
 from atelier_generation.adapters import generation_table as table
 from atelier_generation.adapters.credits_client import InsufficientCredits
 from atelier_generation.application.saga_config import SagaConfig
-from atelier_generation.application.saga_record import SagaRecord, StaleRecord
+from atelier_generation.application.saga_record import LeaseLost, SagaRecord, StaleRecord
 from atelier_generation.application.saga_steps import SagaSteps
 from atelier_generation.domain.generation import Generation, Step, next_step
 
 _log = logging.getLogger(__name__)
 # Steps a cancel interrupts: whatever they wait for (a slot, the provider) no longer matters.
 _WAITS = frozenset({Step.FREEZE, Step.ADMIT, Step.SUBMIT, Step.WAIT})
-
-
-class LeaseLost(Exception):
-    """Another replica took the generation over (our lease expired)."""
 
 
 class SagaDriver:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Never
 
 from atelier_generation.adapters import generation_table as table
 from atelier_generation.adapters.generation_events import GenerationEvents
 from atelier_generation.domain.generation import Generation
-from atelier_runtime.db import DbPool
+from atelier_runtime.db import DbConnection, DbPool
 from atelier_runtime.errors import Aborted
 
 
@@ -21,9 +21,19 @@ class StaleRecord(Aborted):
         super().__init__(f"generation {generation_id} changed meanwhile", reason="STALE_RECORD")
 
 
+class LeaseLost(Exception):
+    """Another replica took the generation over (our lease expired): stop driving it."""
+
+
 class SagaRecord:
-    def __init__(self, pool: DbPool, events: GenerationEvents) -> None:
+    """Writes as `holder` (a driving replica, whose writes need its lease) or as anyone (None:
+    a Cancel request, which any replica records)."""
+
+    def __init__(
+        self, pool: DbPool, events: GenerationEvents, *, holder: str | None = None
+    ) -> None:
         self.pool = pool
+        self.holder = holder
         self._events = events
 
     async def create(
@@ -44,8 +54,8 @@ class SagaRecord:
         """Records `before` with `changes` as its next version; StaleRecord if it moved on."""
         after = replace(before, **changes, version=before.version + 1, updated_at=datetime.now(UTC))
         async with self.pool.acquire() as conn, conn.transaction():
-            if not await table.save(conn, after):
-                raise StaleRecord(before.id)
+            if not await table.save(conn, after, holder=self.holder):
+                await self._refused(conn, before.id)
             await self._events.record(conn, before, after)
         return after
 
@@ -55,7 +65,12 @@ class SagaRecord:
         async with self.pool.acquire() as conn, conn.transaction():
             if not await table.take_running_slot(conn, before, cap):
                 return None
-            if not await table.save(conn, after):
-                raise StaleRecord(before.id)
+            if not await table.save(conn, after, holder=self.holder):
+                await self._refused(conn, before.id)
             await self._events.record(conn, before, after)
         return after
+
+    async def _refused(self, conn: DbConnection, generation_id: str) -> Never:
+        if self.holder is not None and await table.holder_of(conn, generation_id) != self.holder:
+            raise LeaseLost(generation_id)
+        raise StaleRecord(generation_id)
