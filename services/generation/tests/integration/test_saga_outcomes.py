@@ -58,6 +58,8 @@ async def test_insufficient_credits_submits_nothing_and_passes_the_detail_on(
         ("[fail:policy]", "content_policy", "user"),
         ("[fail:input]", "invalid_input", "user"),
         ("[fail:provider]", "provider_unavailable", "provider"),
+        # Refused at every one of the three submit attempts (honouring its 1 s Retry-After).
+        ("[fail:rate-limit]", "rate_limited", "provider"),
     ],
 )
 async def test_a_failed_job_rolls_the_freeze_back(
