@@ -3,9 +3,7 @@ service, for integration tests."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +15,7 @@ from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
 from atelier_billing.main import build
 from atelier_billing.settings import BillingSettings
 from atelier_runtime.db import DbPool
-from atelier_runtime.service import serve
+from atelier_testing.in_process import serving
 from atelier_testing.polling import eventually
 
 if TYPE_CHECKING:
@@ -45,17 +43,9 @@ def fast_settings(
     return BillingSettings(**values)
 
 
-@contextlib.asynccontextmanager
-async def serving_billing(settings: BillingSettings) -> AsyncIterator[str]:
+def serving_billing(settings: BillingSettings) -> AbstractAsyncContextManager[str]:
     """Serves until the block ends; yields the address it listens on."""
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
-    try:
-        port = await asyncio.wait_for(asyncio.shield(ready), 30)
-        yield f"127.0.0.1:{port}"
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    return serving(settings, build)
 
 
 @dataclass

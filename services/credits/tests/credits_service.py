@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier_credits.main import build
 from atelier_credits.settings import CreditsSettings
 from atelier_runtime.grpc_client import channel
-from atelier_runtime.service import serve
+from atelier_testing.in_process import serving
 
 
 def fast_settings(
@@ -33,17 +33,9 @@ def fast_settings(
     return CreditsSettings(**values)
 
 
-@contextlib.asynccontextmanager
-async def serving_credits(settings: CreditsSettings) -> AsyncIterator[str]:
+def serving_credits(settings: CreditsSettings) -> AbstractAsyncContextManager[str]:
     """Serves until the block ends; yields the address it listens on."""
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
-    try:
-        port = await asyncio.wait_for(asyncio.shield(ready), 30)
-        yield f"127.0.0.1:{port}"
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    return serving(settings, build)
 
 
 @contextlib.asynccontextmanager

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -16,10 +15,13 @@ import grpc
 from atelier.billing.v1 import billing_pb2, billing_pb2_grpc
 from atelier_cli.home import AtelierHome
 from atelier_cli.one_line_parser import OneLineParser
-from atelier_cli.platform_secret import jwt_secret
+from atelier_cli.operator_calls import (
+    exit_status,
+    platform_operator_metadata,
+    rpc_failure,
+    service_address,
+)
 from atelier_runtime.grpc_client import balanced_channel
-from atelier_runtime.grpc_errors import error_details
-from atelier_runtime.service_auth import OPERATOR, bearer_metadata, sign_service_token
 
 if TYPE_CHECKING:
     BillingStub = billing_pb2_grpc.BillingServiceAsyncStub
@@ -28,39 +30,17 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 BILLING = "billing"
 _MAX_WAIT_S = 300
-# Refusals that mean the command could not run at all, rather than that it failed.
-_CANNOT_RUN = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.UNAUTHENTICATED,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.UNIMPLEMENTED,
-    grpc.StatusCode.INVALID_ARGUMENT,
-}
-
-
-def _operator() -> str:
-    # Named after the operator, so the service's log says who replayed.
-    try:
-        return f"atelier-cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "atelier-cli:unknown"
-
-
 Work = Callable[[grpc.aio.Channel, tuple[tuple[str, str], ...]], Awaitable[int]]
 
 
 def _call(work: Work) -> int:
     home = AtelierHome.from_env()
-    services = home.read_record().services
-    if BILLING not in services:
-        raise FileNotFoundError(f"no billing service in {home.record_path}")
-    token = sign_service_token(jwt_secret(home), role=OPERATOR, subject=_operator())
+    address = service_address(home, BILLING)
+    metadata = platform_operator_metadata(home)
 
     async def run() -> int:
-        where = "billing in platform.json"
-        async with balanced_channel(services[BILLING], variable=where) as opened:
-            return await work(opened, bearer_metadata(token))
+        async with balanced_channel(address, variable="billing in platform.json") as opened:
+            return await work(opened, metadata)
 
     return asyncio.run(run())
 
@@ -132,15 +112,12 @@ def run_billing(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         return _call(lambda opened, metadata: action(args, opened, metadata))
-    except FileNotFoundError as error:
+    except (FileNotFoundError, LookupError) as error:
         print(f"{prog}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.aio.AioRpcError as error:
-        info, _ = error_details(error)
-        reason = f" [{info.reason}]" if info is not None and info.reason else ""
-        details = " ".join((error.details() or "").split())
-        print(f"{prog}: billing: {error.code().name}{reason}: {details}", file=sys.stderr)
-        return EXIT_USAGE if error.code() in _CANNOT_RUN else EXIT_FAILED
+        print(f"{prog}: billing: {rpc_failure(error)}", file=sys.stderr)
+        return exit_status(error)
 
 
 def add_billing_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
-import getpass
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -17,10 +16,13 @@ import grpc
 from atelier.runtime.v1 import dead_letters_pb2 as pb
 from atelier.runtime.v1 import dead_letters_pb2_grpc
 from atelier_cli.home import AtelierHome
-from atelier_cli.platform_secret import jwt_secret
+from atelier_cli.operator_calls import (
+    exit_status,
+    platform_operator_metadata,
+    rpc_failure,
+    service_address,
+)
 from atelier_runtime.grpc_client import balanced_channel
-from atelier_runtime.grpc_errors import error_details
-from atelier_runtime.service_auth import OPERATOR, bearer_metadata, sign_service_token
 
 if TYPE_CHECKING:
     Stub = dead_letters_pb2_grpc.DeadLetterServiceAsyncStub
@@ -29,15 +31,6 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # A retry runs handlers; a page of them may take a while.
 _TIMEOUT_S = {"retry": 60.0}
 _DEFAULT_TIMEOUT_S = 10.0
-# Refusals that mean the command could not run at all, rather than that it failed.
-_CANNOT_RUN = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.UNAUTHENTICATED,
-    grpc.StatusCode.PERMISSION_DENIED,
-    grpc.StatusCode.UNIMPLEMENTED,
-    grpc.StatusCode.INVALID_ARGUMENT,
-}
 
 
 class Usage(Exception):
@@ -68,31 +61,22 @@ def _check_usage(args: argparse.Namespace) -> None:
 
 def _call(args: argparse.Namespace, work: Callable[[Stub, Any], Awaitable[int]]) -> int:
     home = AtelierHome.from_env()
-    services = home.read_record().services
-    if args.service not in services:
-        known = ", ".join(sorted(services)) or "none"
-        raise Usage(f"no service {args.service!r} in {home.record_path} (it lists: {known})")
-    token = sign_service_token(jwt_secret(home), role=OPERATOR, subject=_operator())
+    try:
+        address = service_address(home, args.service)
+    except LookupError as error:
+        raise Usage(str(error)) from None
     options = {
-        "metadata": bearer_metadata(token),
+        "metadata": platform_operator_metadata(home),
         "timeout": _TIMEOUT_S.get(args.action, _DEFAULT_TIMEOUT_S),
     }
 
     async def run() -> int:
         where = f"{args.service} in platform.json"
-        async with balanced_channel(services[args.service], variable=where) as opened:
+        async with balanced_channel(address, variable=where) as opened:
             stub: Stub = dead_letters_pb2_grpc.DeadLetterServiceStub(opened)  # type: ignore[assignment]
             return await work(stub, options)
 
     return asyncio.run(run())
-
-
-def _operator() -> str:
-    # Named after the operator, so the service's log says who retried or dropped what.
-    try:
-        return f"atelier-cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "atelier-cli:unknown"
 
 
 async def _list(args: argparse.Namespace, stub: Stub, options: Any) -> int:
@@ -220,11 +204,8 @@ def run_dlq(args: argparse.Namespace) -> int:
         print(f"{prog}: {error}", file=sys.stderr)
         return EXIT_USAGE
     except grpc.aio.AioRpcError as error:
-        info, _ = error_details(error)
-        reason = f" [{info.reason}]" if info is not None and info.reason else ""
-        details = " ".join((error.details() or "").split())
-        print(f"{prog}: {args.service}: {error.code().name}{reason}: {details}", file=sys.stderr)
-        return EXIT_USAGE if error.code() in _CANNOT_RUN else EXIT_FAILED
+        print(f"{prog}: {args.service}: {rpc_failure(error)}", file=sys.stderr)
+        return exit_status(error)
 
 
 def add_dlq_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

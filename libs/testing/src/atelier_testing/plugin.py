@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,20 +49,34 @@ def _database_url(admin_url: str, database: str) -> str:
 
 
 @pytest.fixture
-async def database_url(servers: Servers) -> AsyncIterator[str]:
+async def new_database(servers: Servers) -> AsyncIterator[Callable[[], Awaitable[str]]]:
+    """Makes fresh, empty databases on the session's server, each dropped after the test (for
+    tests that run several services, each with a database of its own)."""
+    made: list[str] = []
+
+    async def make() -> str:
+        name = random_name("t_")
+        admin = await asyncpg.connect(servers.postgres_admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        made.append(name)
+        return _database_url(servers.postgres_admin_url, name)
+
+    yield make
+    admin = await asyncpg.connect(servers.postgres_admin_url)
+    try:
+        for name in made:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(new_database: Callable[[], Awaitable[str]]) -> str:
     """A fresh, empty database for this test only."""
-    name = random_name("t_")
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield _database_url(servers.postgres_admin_url, name)
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return await new_database()
 
 
 @pytest.fixture

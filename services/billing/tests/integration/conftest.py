@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 
-import asyncpg
 import pytest
 from services.billing.tests.billing_service import Platform, fast_settings, serving_billing
 from services.billing.tests.stripe_fake import StripeFake
@@ -16,25 +15,12 @@ from atelier.billing.v1 import billing_pb2_grpc
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier_runtime.db import DbPool
 from atelier_runtime.grpc_client import channel
-from atelier_testing.ids import random_name
-from atelier_testing.infrastructure import Servers
 
 
 @pytest.fixture
-async def credits_database_url(servers: Servers) -> AsyncIterator[str]:
+async def credits_database_url(new_database: Callable[[], Awaitable[str]]) -> str:
     """A fresh database for the credits service beside billing's."""
-    name = random_name("t_")
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield servers.postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return await new_database()
 
 
 @pytest.fixture

@@ -6,16 +6,14 @@ Every problem becomes one line naming the file, the key and the reason, e.g.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pydantic
-import yaml
 
 from atelier_billing.domain.errors import PlanProblem
 from atelier_billing.domain.plans import PlanBook, check_plan_book
+from atelier_runtime.config_yaml import YamlProblem, key_path, load_yaml
 
 DEFAULT_NAME = "plans.yaml"
 # A plans file is a few kilobytes; anything larger is the wrong file.
@@ -48,7 +46,10 @@ def load_plans(path: Path | None) -> PlanBook:
 
 def parse_plans(text: str, source: str) -> PlanBook:
     """YAML text to checked plans; `source` names the file in error lines."""
-    document = _yaml(text, source)
+    try:
+        document = load_yaml(text)
+    except YamlProblem as unreadable:
+        raise PlanFileError(source, unreadable.where, unreadable.reason) from None
     try:
         book = PlanBook.model_validate(document)
     except pydantic.ValidationError as error:
@@ -60,41 +61,3 @@ def parse_plans(text: str, source: str) -> PlanBook:
         return check_plan_book(book)
     except PlanProblem as problem:
         raise PlanFileError(source, problem.where, problem.reason) from None
-
-
-def key_path(location: tuple[int | str, ...]) -> str:
-    """pydantic's ('plans', 'pro', 'monthly_credits') as `plans.pro.monthly_credits`."""
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _yaml(text: str, source: str) -> Any:
-    try:
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PlanFileError(source, where, str(error.problem or error.context)) from None
-    except yaml.YAMLError as error:
-        raise PlanFileError(source, "", " ".join(str(error).split())) from None
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key written twice in one mapping, where YAML keeps the last."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            try:
-                repeated = key in seen
-            except TypeError:
-                continue  # an unhashable key: the base class reports it
-            if repeated:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)

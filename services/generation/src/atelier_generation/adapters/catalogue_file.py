@@ -6,17 +6,16 @@ Every problem becomes one line naming the file, the key path and the reason, e.g
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Hashable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import pydantic
-import yaml
 
 from atelier_generation.domain.catalogue import Catalogue
 from atelier_generation.domain.catalogue_checks import check_catalogue
 from atelier_generation.domain.errors import CatalogueProblem
+from atelier_runtime.config_yaml import YamlProblem, key_path, load_yaml
 
 DEFAULT_NAME = "catalog.yaml"
 # Far above any real catalogue; a larger file is a wrong path (a log, a dump), not a catalogue.
@@ -55,7 +54,10 @@ def parse_catalogue(
     text: str, source: str, adapters: Collection[str], checks: Sequence[CatalogueCheck] = ()
 ) -> Catalogue:
     """YAML text to a checked catalogue; `source` names the file in error lines."""
-    document = _yaml(text, source)
+    try:
+        document = load_yaml(text)
+    except YamlProblem as unreadable:
+        raise CatalogueError(source, unreadable.where, unreadable.reason) from None
     try:
         catalogue = Catalogue.model_validate(document)
     except pydantic.ValidationError as error:
@@ -71,44 +73,3 @@ def parse_catalogue(
     except CatalogueProblem as problem:
         raise CatalogueError(source, problem.where, problem.reason) from None
     return catalogue
-
-
-def key_path(location: tuple[int | str, ...]) -> str:
-    """pydantic's ('tools', 2, 'models', 0, 'cost') as `tools[2].models[0].cost`."""
-    text = ""
-    for part in location:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text
-
-
-def _yaml(text: str, source: str) -> Any:
-    try:
-        # A SafeLoader subclass: no Python objects are constructed from the file.
-        return yaml.load(text, Loader=_StrictLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise CatalogueError(source, where, str(error.problem or error.context)) from None
-    except yaml.YAMLError as error:
-        raise CatalogueError(source, "", str(error).replace("\n", " ")) from None
-
-
-class _StrictLoader(yaml.SafeLoader):
-    """Safe YAML that refuses a key written twice in one mapping, where YAML keeps the last."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[object] = set()
-        for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                continue  # `<<: *anchor` keys may be overridden; that is what merges are for
-            key = self.construct_object(key_node, deep=True)
-            try:
-                repeated = key in seen
-            except TypeError:
-                continue  # an unhashable key: the base class reports it
-            if repeated:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
