@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from atelier_generation.main import build
 from atelier_generation.settings import GenerationSettings
-from atelier_runtime.service import serve
+from atelier_testing.in_process import serving
 
 
 def service_settings(
@@ -31,14 +29,6 @@ def service_settings(
     return GenerationSettings(**values)
 
 
-@contextlib.asynccontextmanager
-async def serving_generation(settings: GenerationSettings) -> AsyncIterator[str]:
+def serving_generation(settings: GenerationSettings) -> AbstractAsyncContextManager[str]:
     """Serves until the block ends; yields the address it listens on."""
-    ready: asyncio.Future[int] = asyncio.get_running_loop().create_future()
-    task = asyncio.create_task(serve(settings, build, ready=ready.set_result))
-    try:
-        port = await asyncio.wait_for(asyncio.shield(ready), 30)
-        yield f"127.0.0.1:{port}"
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+    return serving(settings, build)

@@ -4,11 +4,10 @@ database, on the test's NATS prefix."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from typing import Any
 
-import asyncpg
 import pytest
 from services.credits.tests.credits_service import fast_settings as credits_settings
 from services.credits.tests.credits_service import serving_credits
@@ -20,25 +19,12 @@ from services.generation.tests.saga_support import SagaClients
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier.generation.v1 import generation_pb2_grpc
 from atelier_runtime.grpc_client import channel
-from atelier_testing.ids import random_name
-from atelier_testing.infrastructure import Servers
 
 
 @pytest.fixture
-async def credits_database_url(servers: Servers) -> AsyncIterator[str]:
+async def credits_database_url(new_database: Callable[[], Awaitable[str]]) -> str:
     """A fresh database for the credits service beside generation's."""
-    name = random_name("t_")
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    yield servers.postgres_admin_url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(servers.postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return await new_database()
 
 
 @pytest.fixture
