@@ -32,6 +32,10 @@ from atelier_runtime.dead_letters import relay_parking
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox import OutboxTableSource, install_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
+from atelier_runtime.processed_messages import (
+    PROCESSED_MESSAGES_COMPONENT,
+    PROCESSED_MESSAGES_MIGRATIONS,
+)
 from atelier_runtime.relay_metrics import observe_relay_lag
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
@@ -106,6 +110,8 @@ async def build(settings: MediaSettings, scope: ServiceScope) -> Sequence[GrpcSe
     pool = await open_database(scope, settings)
     await apply_migrations(pool, "media", MIGRATIONS)
     await install_outbox(pool)
+    # The consumer's dedup table now, since the consumer itself starts once its stream exists.
+    await apply_migrations(pool, PROCESSED_MESSAGES_COMPONENT, PROCESSED_MESSAGES_MIGRATIONS)
     bus = await open_bus(scope, settings, stream_of="media")
     names = BusNames(settings.nats_prefix)
     publisher = Publisher(bus.jetstream())

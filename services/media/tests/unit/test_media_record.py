@@ -30,13 +30,16 @@ def test_the_key_sits_under_the_plan_prefix_with_ids_quoted() -> None:
 
 def test_a_stored_record_takes_no_more_uploads() -> None:
     stored = record().stored(StoredBy.CLIENT, 10, NOW)
-    assert stored.status is Status.STORED and stored.stored_by is StoredBy.CLIENT
-    assert can_receive_upload(record()) and not can_receive_upload(stored)
+    assert stored.status is Status.STORED
+    assert stored.stored_by is StoredBy.CLIENT
+    assert can_receive_upload(record())
+    assert not can_receive_upload(stored)
 
 
 def test_a_refused_upload_leaves_the_record_external_with_the_reason() -> None:
     refused = record().upload_refused("EMPTY: no bytes")
-    assert refused.status is Status.EXTERNAL and refused.failure_reason == "EMPTY: no bytes"
+    assert refused.status is Status.EXTERNAL
+    assert refused.failure_reason == "EMPTY: no bytes"
 
 
 def test_the_source_is_valid_until_it_expires() -> None:
