@@ -189,3 +189,30 @@ async def test_delete_removes_the_object_and_says_so(platform: MediaPlatform) ->
         ]
 
     await eventually(deleted_event, 10, what="a deleted event")
+
+
+async def test_a_bad_browser_upload_is_replaced_by_the_fallback(platform: MediaPlatform) -> None:
+    account, media_id = await one_record(platform, "/replaced.png")
+    await upload(platform, account, media_id, b"\xff" * 100)
+    with pytest.raises(grpc.aio.AioRpcError):
+        await platform.media.CompleteUpload(
+            media_pb2.CompleteUploadRequest(account_id=account, media_id=media_id)
+        )
+    # The timer was scheduled an hour out in this module; bring it due now.
+    await platform.pool.execute(
+        "UPDATE media SET fallback_due_at = now() WHERE media_id = $1", media_id
+    )
+
+    async def stored() -> bool:
+        got = await platform.media.GetMedia(
+            media_pb2.GetMediaRequest(account_id=account, media_id=media_id)
+        )
+        return bool(got.media.status == media_pb2.MEDIA_STATUS_STORED)
+
+    await eventually(stored, 20, what="stored by the fallback")
+    got = await platform.media.GetMedia(
+        media_pb2.GetMediaRequest(account_id=account, media_id=media_id)
+    )
+    assert got.media.stored_by == media_pb2.STORED_BY_SERVER
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(got.media.url)).content == PNG
