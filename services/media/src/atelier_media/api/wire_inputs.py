@@ -67,10 +67,12 @@ def new_output(request: media_pb2.RegisterOutputRequest) -> NewOutput:
     content_type = normalise(request.content_type)
     if content_type is None:
         raise InvalidValue("content_type", "is not an allowed media type")
-    if not request.source_url or len(request.source_url) > MAX_URL:
-        raise InvalidValue("source_url", f"must be 1 to {MAX_URL} characters")
+    url = request.source_url
+    if not url or len(url) > MAX_URL or not url.isprintable() or " " in url:
+        raise InvalidValue("source_url", f"must be 1 to {MAX_URL} printable characters, no spaces")
     expires = request.source_expires_at
-    if request.HasField("source_expires_at") and not 0 <= expires.seconds < _YEAR_10000:
+    in_range = 0 <= expires.seconds < _YEAR_10000 and 0 <= expires.nanos < 1_000_000_000
+    if request.HasField("source_expires_at") and not in_range:
         raise InvalidValue("source_expires_at", "must be within 1970-9999")
     return NewOutput(
         media_id=media_id("media_id", request.media_id),
