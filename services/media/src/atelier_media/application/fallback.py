@@ -20,7 +20,7 @@ from atelier_media.adapters.source_fetcher import SourceFetcher, SourceUnavailab
 from atelier_media.application import media_metrics
 from atelier_media.application.storing import Storing
 from atelier_media.application.streamed_copy import copy_into
-from atelier_media.domain.media_record import MediaRecord, StoredBy
+from atelier_media.domain.media_record import MediaRecord, Status, StoredBy
 from atelier_media.domain.source_rules import SourceRefused
 from atelier_media.domain.upload_rules import upload_refusal
 from atelier_runtime.db import DbPool
@@ -79,7 +79,10 @@ class FallbackTransfers:
             if not record.source_valid_at(self._clock()):
                 raise SourceRefused("SOURCE_EXPIRED", "the provider URL has expired")
             size = await self._copy(record)
-            await self._storing.store(record.media_id, StoredBy.SERVER, size)
+            current = await self._storing.store(record.media_id, StoredBy.SERVER, size)
+            if current.status in (Status.DELETED, Status.EXPIRED):
+                # Deleted while the copy ran: the object we just wrote belongs to nobody.
+                await self._store.delete(record.key)
         except KeyExists:
             outcome = "taken"
             await self._adopt_existing(record)
