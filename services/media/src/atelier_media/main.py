@@ -93,6 +93,7 @@ def _start_workers(
         pool, store, fetcher, storing, messages, utc_now,
         max_bytes=settings.media_max_bytes,
         part_bytes=settings.media_part_bytes,
+        parts_in_flight=settings.media_parts_in_flight,
         deadline_s=settings.media_transfer_deadline_s,
         retry_base_s=settings.media_retry_base_s,
         max_attempts=settings.media_max_attempts,

@@ -37,6 +37,8 @@ class MediaSettings(DatabaseServiceSettings):
     # Whole-transfer deadline, well inside a provider URL's lifetime.
     media_transfer_deadline_s: float = Field(default=600.0, gt=0)
     media_part_bytes: int = Field(default=8 * _MIB, ge=5 * _MIB, le=5 * 1024 * _MIB)
+    # Parts uploading at once per transfer; memory is about (this + 1) parts.
+    media_parts_in_flight: int = Field(default=4, ge=1, le=16)
     # Comma-separated provider media hosts: `host`, `.suffix`, or `host:port` (development).
     media_source_hosts: str = "replicate.delivery,.replicate.delivery,v3.fal.media,.fal.media"
     # Development only: accept http:// and loopback sources (the local generation provider).

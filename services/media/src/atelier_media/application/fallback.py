@@ -40,6 +40,7 @@ class FallbackTransfers:
         *,
         max_bytes: int,
         part_bytes: int,
+        parts_in_flight: int = 4,
         deadline_s: float,
         retry_base_s: float,
         max_attempts: int,
@@ -52,6 +53,7 @@ class FallbackTransfers:
         self._clock = clock
         self._max_bytes = max_bytes
         self._part_bytes = part_bytes
+        self._parts_in_flight = parts_in_flight
         self._deadline_s = deadline_s
         self._retry_base_s = retry_base_s
         self._max_attempts = max_attempts
@@ -105,7 +107,12 @@ class FallbackTransfers:
                 record.source_url, record.content_type, self._max_bytes
             ) as source:
                 return await copy_into(
-                    self._store, source.chunks(), record.key, record.content_type, self._part_bytes
+                    self._store,
+                    source.chunks(),
+                    record.key,
+                    record.content_type,
+                    self._part_bytes,
+                    max_in_flight=self._parts_in_flight,
                 )
 
     async def _adopt_existing(self, record: MediaRecord) -> None:

@@ -1,7 +1,8 @@
 """Copies a stream into one new object in fixed-size parts, so memory does not grow with the file.
 
 Written only if the key is free (If-None-Match: *), so a browser upload that landed first is never
-overwritten. One part uploads while the next is read, keeping the download busy.
+overwritten. Up to `max_in_flight` parts upload while the next is read, keeping the download
+busy; memory is about (max_in_flight + 1) parts whatever the file's size.
 """
 
 from __future__ import annotations
@@ -14,18 +15,32 @@ from atelier_media.adapters.object_store import ObjectStore
 
 
 async def _parts(chunks: AsyncIterator[bytes], part_bytes: int) -> AsyncIterator[bytes]:
-    """Equal parts of `part_bytes` (R2 requires it), the last one shorter."""
-    buffer = bytearray()
+    """Equal parts of `part_bytes` (R2 requires it), the last one shorter.
+
+    Chunks are split at part boundaries and joined once, so each byte is copied once here.
+    """
+    pieces: list[bytes] = []
+    held = 0
     async for chunk in chunks:
-        buffer += chunk
-        while len(buffer) >= part_bytes:
-            yield bytes(buffer[:part_bytes])
-            del buffer[:part_bytes]
-    yield bytes(buffer)
+        while held + len(chunk) >= part_bytes:
+            cut = part_bytes - held
+            pieces.append(chunk[:cut])
+            yield b"".join(pieces)
+            pieces, held, chunk = [], 0, chunk[cut:]
+        if chunk:
+            pieces.append(chunk)
+            held += len(chunk)
+    yield b"".join(pieces)
 
 
 async def copy_into(
-    store: ObjectStore, chunks: AsyncIterator[bytes], key: str, content_type: str, part_bytes: int
+    store: ObjectStore,
+    chunks: AsyncIterator[bytes],
+    key: str,
+    content_type: str,
+    part_bytes: int,
+    *,
+    max_in_flight: int = 4,
 ) -> int:
     """Returns the bytes written; raises KeyExists when the key was taken meanwhile."""
     parts = _parts(chunks, part_bytes)
@@ -36,30 +51,47 @@ async def copy_into(
         return len(first)
     upload_id = await store.start_multipart(key, content_type)
     completed = False
-    pending: asyncio.Task[str] | None = None
+    in_flight: set[asyncio.Task[tuple[int, str]]] = set()
+    etags: dict[int, str] = {}
     try:
-        etags: list[str] = []
         total = 0
         async for part in _chained(first, second, parts):
             if not part:
                 continue  # an exact multiple of the part size ends with an empty remainder
-            if pending is not None:
-                etags.append(await pending)
-            # This part uploads while the loop reads the next one.
-            pending = asyncio.ensure_future(store.upload_part(key, upload_id, len(etags) + 1, part))
+            while len(in_flight) >= max_in_flight:
+                await _collect(in_flight, etags, asyncio.FIRST_COMPLETED)
+            number = total // part_bytes + 1
+            # This part uploads while the loop reads the next ones.
+            in_flight.add(asyncio.ensure_future(_upload(store, key, upload_id, number, part)))
             total += len(part)
-        if pending is not None:
-            etags.append(await pending)
-            pending = None
-        await store.complete_multipart(key, upload_id, etags)
+        await _collect(in_flight, etags, asyncio.ALL_COMPLETED)
+        await store.complete_multipart(key, upload_id, [etags[n] for n in sorted(etags)])
         completed = True
         return total
     finally:
-        if pending is not None:
-            pending.cancel()
+        for task in in_flight:
+            task.cancel()
         if not completed:
             with contextlib.suppress(Exception):
                 await asyncio.shield(store.abort_multipart(key, upload_id))
+
+
+async def _upload(
+    store: ObjectStore, key: str, upload_id: str, number: int, part: bytes
+) -> tuple[int, str]:
+    return number, await store.upload_part(key, upload_id, number, part)
+
+
+async def _collect(
+    in_flight: set[asyncio.Task[tuple[int, str]]], etags: dict[int, str], when: str
+) -> None:
+    if not in_flight:
+        return
+    done, _ = await asyncio.wait(in_flight, return_when=when)
+    for task in done:
+        in_flight.discard(task)
+        number, etag = task.result()  # a failed part raises here and aborts the upload
+        etags[number] = etag
 
 
 async def _chained(first: bytes, second: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
