@@ -134,12 +134,16 @@ class FileSource:
 
 
 def output(
-    url: str, index: int, content_type: str = "image/png", media_id: str = ""
+    url: str,
+    index: int,
+    content_type: str = "image/png",
+    media_id: str = "",
+    valid_for: timedelta = timedelta(hours=1),
 ) -> generation_pb2.Output:
     return generation_pb2.Output(
         url=url,
         content_type=content_type,
-        expires_at=to_timestamp(datetime.now(UTC) + timedelta(hours=1)),
+        expires_at=to_timestamp(datetime.now(UTC) + valid_for),
         index=index,
         media_id=media_id,
     )

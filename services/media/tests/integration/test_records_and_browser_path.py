@@ -18,7 +18,7 @@ from atelier_testing.polling import eventually
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
     # The fallback stays out of the way of the browser path here.
-    return {"media_fallback_delay_s": 3600}
+    return {"media_fallback_delay_s": 3600, "media_max_bytes": 4096}
 
 
 async def listed(p: MediaPlatform, account: str, generation: str = "") -> list[media_pb2.Media]:
@@ -141,7 +141,11 @@ async def test_an_upload_under_another_content_type_never_counts_as_stored(
 
 @pytest.mark.parametrize(
     ("body", "why"),
-    [(b"<html>not a png</html>", "WRONG_CONTENT"), (b"", "EMPTY")],
+    [
+        (b"<html>not a png</html>", "WRONG_CONTENT"),
+        (b"", "EMPTY"),
+        (PNG * 5, "TOO_LARGE"),
+    ],
 )
 async def test_a_bad_browser_upload_is_refused_and_deleted(
     platform: MediaPlatform, body: bytes, why: str
