@@ -220,3 +220,20 @@ async def test_a_bad_browser_upload_is_replaced_by_the_fallback(platform: MediaP
     assert got.media.stored_by == media_pb2.STORED_BY_SERVER
     async with httpx.AsyncClient() as http:
         assert (await http.get(got.media.url)).content == PNG
+
+
+async def test_a_paid_output_registered_directly_lives_under_the_paid_prefix(
+    platform: MediaPlatform,
+) -> None:
+    request = media_pb2.RegisterOutputRequest(
+        media_id=random_name("med-"), account_id=random_name("acct-"), generation_id="gen-paid",
+        source_url=platform.source.add("/paid.png", PNG), content_type="image/png", plan="paid",
+    )  # fmt: skip
+    first = await platform.media.RegisterOutput(request)
+    again = await platform.media.RegisterOutput(request)
+    assert first.media.plan == "paid"
+    assert again.media.created_at == first.media.created_at
+    target = await platform.media.CreateUpload(
+        media_pb2.CreateUploadRequest(account_id=request.account_id, media_id=request.media_id)
+    )
+    assert "/paid/" in target.url

@@ -10,6 +10,7 @@ from atelier.media.v1 import media_pb2
 from atelier_media.application.registration import NewOutput
 from atelier_media.domain.content_types import normalise
 from atelier_media.domain.errors import InvalidValue
+from atelier_media.domain.media_record import PLANS
 from atelier_media.domain.wire_bounds import MAX_ID, is_bounded_id
 from atelier_runtime.proto_time import from_timestamp
 
@@ -74,7 +75,10 @@ def new_output(request: media_pb2.RegisterOutputRequest) -> NewOutput:
     in_range = 0 <= expires.seconds < _YEAR_10000 and 0 <= expires.nanos < 1_000_000_000
     if request.HasField("source_expires_at") and not in_range:
         raise InvalidValue("source_expires_at", "must be within 1970-9999")
+    if request.plan not in ("", *PLANS):
+        raise InvalidValue("plan", f"must be empty or one of {', '.join(PLANS)}")
     return NewOutput(
+        plan=request.plan or "free",
         media_id=media_id("media_id", request.media_id),
         account_id=media_id("account_id", request.account_id),
         generation_id=media_id("generation_id", request.generation_id),

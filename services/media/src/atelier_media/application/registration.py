@@ -21,6 +21,7 @@ class NewOutput:
     content_type: str
     source_url: str
     source_expires_at: datetime | None
+    plan: str = "free"
 
 
 class Registration:
@@ -42,6 +43,7 @@ class Registration:
             source_url=output.source_url,
             source_expires_at=output.source_expires_at,
             now=now,
+            plan=output.plan,
         )
         async with self._pool.acquire() as conn, conn.transaction():
             await media_table.insert(conn, record, now + self._delay)

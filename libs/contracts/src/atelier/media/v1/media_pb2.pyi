@@ -150,11 +150,14 @@ class RegisterOutputRequest(_message.Message):
     SOURCE_URL_FIELD_NUMBER: _builtins.int
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     SOURCE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
     media_id: _builtins.str
     account_id: _builtins.str
     generation_id: _builtins.str
     source_url: _builtins.str
     content_type: _builtins.str
+    plan: _builtins.str
+    """Retention class, "free" (the default when empty) or "paid"; it picks the key's prefix."""
     @_builtins.property
     def source_expires_at(self) -> _timestamp_pb2.Timestamp:
         """When source_url stops working."""
@@ -168,10 +171,11 @@ class RegisterOutputRequest(_message.Message):
         source_url: _builtins.str = ...,
         content_type: _builtins.str = ...,
         source_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        plan: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["source_expires_at", b"source_expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "content_type", b"content_type", "generation_id", b"generation_id", "media_id", b"media_id", "source_expires_at", b"source_expires_at", "source_url", b"source_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "content_type", b"content_type", "generation_id", b"generation_id", "media_id", b"media_id", "plan", b"plan", "source_expires_at", b"source_expires_at", "source_url", b"source_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
