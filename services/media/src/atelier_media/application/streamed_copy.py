@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from atelier_media.adapters.object_store import ObjectStore
+from atelier_media.adapters.object_store import ObjectStore, UploadedPart
 
 
 async def _parts(chunks: AsyncIterator[bytes], part_bytes: int) -> AsyncIterator[bytes]:
@@ -51,8 +51,8 @@ async def copy_into(
         return len(first)
     upload_id = await store.start_multipart(key, content_type)
     completed = False
-    in_flight: set[asyncio.Task[tuple[int, str]]] = set()
-    etags: dict[int, str] = {}
+    in_flight: set[asyncio.Task[tuple[int, UploadedPart]]] = set()
+    etags: dict[int, UploadedPart] = {}
     try:
         total = 0
         async for part in _chained(first, second, parts):
@@ -78,12 +78,14 @@ async def copy_into(
 
 async def _upload(
     store: ObjectStore, key: str, upload_id: str, number: int, part: bytes
-) -> tuple[int, str]:
+) -> tuple[int, UploadedPart]:
     return number, await store.upload_part(key, upload_id, number, part)
 
 
 async def _collect(
-    in_flight: set[asyncio.Task[tuple[int, str]]], etags: dict[int, str], when: str
+    in_flight: set[asyncio.Task[tuple[int, UploadedPart]]],
+    etags: dict[int, UploadedPart],
+    when: str,
 ) -> None:
     if not in_flight:
         return
