@@ -46,7 +46,7 @@ async def copy_into(
     parts = _parts(chunks, part_bytes)
     first = await anext(parts)
     second = await anext(parts, None)
-    if second is None:
+    if not second:  # one part, or exactly one part and the empty remainder
         await store.put_new(key, first, content_type)
         return len(first)
     upload_id = await store.start_multipart(key, content_type)
