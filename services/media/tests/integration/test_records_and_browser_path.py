@@ -237,3 +237,23 @@ async def test_a_paid_output_registered_directly_lives_under_the_paid_prefix(
         media_pb2.CreateUploadRequest(account_id=request.account_id, media_id=request.media_id)
     )
     assert "/paid/" in target.url
+
+
+async def test_an_accounts_media_is_listed_in_pages(platform: MediaPlatform) -> None:
+    account, generation = random_name("acct-"), random_name("gen-")
+    outputs = [output(platform.source.url(f"/p{n}.png"), n) for n in range(5)]
+    await publish_succeeded(platform.js, platform.names, generation, account, outputs)
+    await recorded(platform, account, 5)
+
+    seen: list[str] = []
+    token = ""
+    while True:
+        page = await platform.media.ListMedia(
+            media_pb2.ListMediaRequest(account_id=account, page_size=2, page_token=token)
+        )
+        seen += [m.id for m in page.media]
+        token = page.next_page_token
+        if not token:
+            break
+    assert sorted(seen) == sorted(f"{generation}-{n}" for n in range(5))
+    assert len(seen) == 5

@@ -98,3 +98,22 @@ async def test_an_oversize_or_mistyped_body_is_refused(source: FileSource) -> No
 async def test_production_rules_refuse_before_any_connection(url: str, reason: str) -> None:
     policy = SourcePolicy(frozenset({"replicate.delivery"}))
     assert await refusal(SourceFetcher(policy, resolver=resolving_to("127.0.0.1")), url) == reason
+
+
+async def test_the_name_is_resolved_once_so_a_rebinding_answer_is_never_used(
+    source: FileSource,
+) -> None:
+    source.add("/a.png", PNG)
+    answers = iter(["127.0.0.1", "10.0.0.1"])  # a rebinding resolver: public-ish, then private
+    lookups: list[str] = []
+
+    async def rebinding(host: str, port: int) -> list[IpAddress]:
+        lookups.append(host)
+        return [ipaddress.ip_address(next(answers))]
+
+    fetcher = SourceFetcher(dev_policy(source), resolver=rebinding)
+    try:
+        assert await fetch(fetcher, f"http://media.test:{source.port}/a.png") == PNG
+    finally:
+        await fetcher.close()
+    assert lookups == ["media.test"]
