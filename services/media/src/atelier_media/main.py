@@ -15,6 +15,7 @@ from atelier_media.adapters.source_fetcher import SourceFetcher
 from atelier_media.api.media_servicer import MediaServicer
 from atelier_media.application.fallback import FallbackTransfers, run_fallback_worker
 from atelier_media.application.library import MediaLibrary
+from atelier_media.application.media_metrics import MediaMetrics
 from atelier_media.application.recording import OutputRecorder
 from atelier_media.application.registration import Registration
 from atelier_media.application.retention import RetentionSweeper
@@ -121,7 +122,7 @@ async def build(settings: MediaSettings, scope: ServiceScope) -> Sequence[GrpcSe
     store = object_store(settings)
     await store.configure_bucket(settings.media_web_origin, settings.media_free_retention_days)
     messages = MediaMessages(names, settings.s3_bucket)
-    storing = Storing(pool, messages, settings.retention_days, utc_now)
+    storing = Storing(pool, messages, settings.retention_days, utc_now, MediaMetrics())
     delay = timedelta(seconds=settings.media_fallback_delay_s)
     consumer = IdempotentConsumer(
         bus.jetstream(),

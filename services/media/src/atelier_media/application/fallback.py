@@ -17,7 +17,6 @@ from atelier_media.adapters import media_table
 from atelier_media.adapters.media_messages import MediaMessages
 from atelier_media.adapters.object_store import KeyExists, ObjectStore
 from atelier_media.adapters.source_fetcher import SourceFetcher, SourceUnavailable
-from atelier_media.application import media_metrics
 from atelier_media.application.storing import Storing
 from atelier_media.application.streamed_copy import copy_into
 from atelier_media.domain.media_record import MediaRecord, Status, StoredBy
@@ -70,7 +69,7 @@ class FallbackTransfers:
         if not record.is_external:
             await media_table.save_timer(self._pool, record.media_id, None)
             return True
-        media_metrics.fallback_started((now - record.created_at).total_seconds())
+        self._storing.metrics.fallback_started((now - record.created_at).total_seconds())
         await self.transfer(record)
         return True
 
@@ -99,7 +98,7 @@ class FallbackTransfers:
             _log.exception("transfer of %s failed", record.media_id)
             await self._retry_or_give_up(record, f"INTERNAL: {type(error).__name__}")
         finally:
-            media_metrics.fallback_finished(time.monotonic() - started, outcome)
+            self._storing.metrics.fallback_finished(time.monotonic() - started, outcome)
 
     async def _copy(self, record: MediaRecord) -> int:
         async with asyncio.timeout(self._deadline_s):
@@ -145,7 +144,7 @@ class FallbackTransfers:
             failed = current.transfer_failed(reason[:500])
             await media_table.save(conn, failed, fallback_due_at=None)
             await self._messages.transfer_failed(conn, failed)
-        media_metrics.transfer_failed(reason)
+        self._storing.metrics.transfer_failed(reason)
         _log.warning("transfer of %s failed for good: %s", record.media_id, reason)
 
 

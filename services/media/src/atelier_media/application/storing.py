@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from atelier_media.adapters import media_table
 from atelier_media.adapters.media_messages import MediaMessages
-from atelier_media.application import media_metrics
+from atelier_media.application.media_metrics import MediaMetrics
 from atelier_media.domain.errors import MediaNotFound
 from atelier_media.domain.media_record import MediaRecord, StoredBy, can_receive_upload
 from atelier_runtime.db import DbPool
@@ -22,11 +22,17 @@ class Storing:
         messages: MediaMessages,
         retention_days: RetentionDays,
         clock: Callable[[], datetime],
+        metrics: MediaMetrics,
     ) -> None:
+        self._metrics = metrics
         self._pool = pool
         self._messages = messages
         self._retention_days = retention_days
         self._clock = clock
+
+    @property
+    def metrics(self) -> MediaMetrics:
+        return self._metrics
 
     async def store(self, media_id: str, by: StoredBy, size: int) -> MediaRecord:
         """Marks the record stored unless it is already; the lock makes the browser's
@@ -47,5 +53,5 @@ class Storing:
                 retain_until=now + timedelta(days=days) if days else None,
             )
             await self._messages.stored(conn, stored)
-        media_metrics.stored(stored)
+        self._metrics.stored(stored)
         return stored

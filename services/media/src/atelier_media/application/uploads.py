@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from atelier_media.adapters import media_table
 from atelier_media.adapters.object_store import ObjectStore
-from atelier_media.application import media_metrics
 from atelier_media.application.storing import Storing
 from atelier_media.domain.errors import MediaNotFound, NotUploadable, UploadRefused
 from atelier_media.domain.media_record import MediaRecord, StoredBy, can_receive_upload
@@ -71,5 +70,5 @@ class BrowserUploads:
         # The bad object goes; the record stays external, so the fallback still copies the file.
         if delete:
             await self._store.delete(record.key)
-        media_metrics.upload_refused(refusal)
+        self._storing.metrics.upload_refused(refusal)
         await media_table.note_failure(self._pool, record.media_id, refusal)
