@@ -1,8 +1,8 @@
 """Where the server may download a provider file from: URL and address rules, without I/O.
 
-The rules follow protocols/url-fetch-safety.md as summarised in the README: an allowlist of
-provider hosts, https on port 443 only, no userinfo, no IP literals, and every resolved address
-outside the special-purpose ranges (IPv4-mapped and NAT64/6to4 addresses are unwrapped or refused).
+The rules (listed in the README's Media part): an allowlist of provider hosts, https on port 443
+only, no userinfo, no IP literals, and every resolved address outside the special-purpose ranges
+(IPv4-mapped addresses are unwrapped and checked as IPv4; NAT64 and 6to4 are refused).
 """
 
 from __future__ import annotations
