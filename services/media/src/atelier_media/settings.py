@@ -22,8 +22,9 @@ class MediaSettings(DatabaseServiceSettings):
     s3_region: str = "us-east-1"
     # Stored objects are served as this base + key (a CDN or custom domain) instead of presigned GETs.
     media_public_base_url: str | None = None
-    # The web app's origin, allowed by the bucket's CORS rule to PUT and GET.
-    media_web_origin: str = "http://localhost:5173"
+    # The web app's origins (comma-separated), allowed by the bucket's CORS rule to PUT and GET;
+    # by default the edge's local address, which serves the web app in development.
+    media_web_origin: str = "http://127.0.0.1:8080,http://localhost:8080"
     media_upload_url_ttl_s: int = Field(default=600, ge=1, le=7 * 86_400)
     media_download_url_ttl_s: int = Field(default=3_600, ge=1, le=7 * 86_400)
     media_max_bytes: int = Field(default=2 * 1024 * _MIB, ge=1)
@@ -57,6 +58,10 @@ class MediaSettings(DatabaseServiceSettings):
     @property
     def source_hosts(self) -> frozenset[str]:
         return frozenset(h.strip().lower() for h in self.media_source_hosts.split(",") if h.strip())
+
+    @property
+    def web_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.media_web_origin.split(",") if o.strip()]
 
     def retention_days(self, plan: str) -> int | None:
         return self.media_paid_retention_days if plan == "paid" else self.media_free_retention_days

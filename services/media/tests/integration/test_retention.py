@@ -66,7 +66,8 @@ async def test_the_bucket_gets_cors_for_the_web_app_and_a_free_prefix_lifecycle(
     platform: MediaPlatform,
 ) -> None:
     cors = platform.s3().get_bucket_cors(Bucket=platform.bucket.name)["CORSRules"][0]
-    assert cors["AllowedOrigins"] == [platform.settings.media_web_origin]
+    assert cors["AllowedOrigins"] == platform.settings.web_origins
+    assert "http://127.0.0.1:8080" in cors["AllowedOrigins"]
     assert set(cors["AllowedMethods"]) == {"PUT", "GET"}
     assert cors["ExposeHeaders"] == ["ETag"]
     rules = platform.s3().get_bucket_lifecycle_configuration(Bucket=platform.bucket.name)["Rules"]

@@ -162,14 +162,14 @@ class ObjectStore:
             if _code(error) != "NoSuchUpload":
                 raise
 
-    async def configure_bucket(self, web_origin: str, free_retention_days: int) -> None:
+    async def configure_bucket(self, web_origins: list[str], free_retention_days: int) -> None:
         """CORS for the web app's uploads and reads; lifecycle expiry of the free prefix."""
         await self._call(
             "put_bucket_cors",
             CORSConfiguration={
                 "CORSRules": [
                     {
-                        "AllowedOrigins": [web_origin],
+                        "AllowedOrigins": web_origins,
                         "AllowedMethods": ["PUT", "GET"],
                         "AllowedHeaders": ["Content-Type"],
                         "ExposeHeaders": ["ETag"],
