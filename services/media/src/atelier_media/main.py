@@ -120,7 +120,7 @@ async def build(settings: MediaSettings, scope: ServiceScope) -> Sequence[GrpcSe
     await _start_relay(settings, scope, publisher)
 
     store = object_store(settings)
-    await store.configure_bucket(settings.web_origins, settings.media_free_retention_days)
+    await store.configure_bucket(settings.web_origins, settings.retention_by_plan)
     messages = MediaMessages(names, settings.s3_bucket)
     storing = Storing(pool, messages, settings.retention_days, utc_now, MediaMetrics())
     delay = timedelta(seconds=settings.media_fallback_delay_s)

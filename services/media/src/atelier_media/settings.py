@@ -63,5 +63,11 @@ class MediaSettings(DatabaseServiceSettings):
     def web_origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.media_web_origin.split(",") if o.strip()]
 
+    @property
+    def retention_by_plan(self) -> dict[str, int]:
+        """Days each plan's objects are kept; a plan kept forever is absent."""
+        kept = {"free": self.media_free_retention_days, "paid": self.media_paid_retention_days}
+        return {plan: days for plan, days in kept.items() if days}
+
     def retention_days(self, plan: str) -> int | None:
         return self.media_paid_retention_days if plan == "paid" else self.media_free_retention_days

@@ -15,7 +15,7 @@ from atelier_testing.polling import eventually
 
 @pytest.fixture
 def settings_overrides() -> dict[str, Any]:
-    return {"media_sweep_interval_s": 0.1}
+    return {"media_sweep_interval_s": 0.1, "media_paid_retention_days": 365}
 
 
 async def test_expired_media_is_deleted_and_announced(platform: MediaPlatform) -> None:
@@ -74,3 +74,6 @@ async def test_the_bucket_gets_cors_for_the_web_app_and_a_free_prefix_lifecycle(
     free = next(r for r in rules if r["ID"] == "free-retention")
     assert free["Filter"]["Prefix"] == "free/"
     assert free["Expiration"]["Days"] == 30
+    paid = next(r for r in rules if r["ID"] == "paid-retention")
+    assert paid["Filter"]["Prefix"] == "paid/"
+    assert paid["Expiration"]["Days"] == 365

@@ -162,8 +162,8 @@ class ObjectStore:
             if _code(error) != "NoSuchUpload":
                 raise
 
-    async def configure_bucket(self, web_origins: list[str], free_retention_days: int) -> None:
-        """CORS for the web app's uploads and reads; lifecycle expiry of the free prefix."""
+    async def configure_bucket(self, web_origins: list[str], retention: dict[str, int]) -> None:
+        """CORS for the web app's uploads and reads; lifecycle expiry of each plan's prefix."""
         await self._call(
             "put_bucket_cors",
             CORSConfiguration={
@@ -178,22 +178,23 @@ class ObjectStore:
                 ]
             },
         )
+        rules: list[dict[str, Any]] = [
+            {
+                "ID": f"{plan}-retention",
+                "Status": "Enabled",
+                "Filter": {"Prefix": f"{plan}/"},
+                "Expiration": {"Days": days},
+            }
+            for plan, days in sorted(retention.items())
+        ]
+        rules.append(
+            {
+                "ID": "abort-multipart",
+                "Status": "Enabled",
+                "Filter": {"Prefix": ""},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+            }
+        )
         await self._call(
-            "put_bucket_lifecycle_configuration",
-            LifecycleConfiguration={
-                "Rules": [
-                    {
-                        "ID": "free-retention",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": "free/"},
-                        "Expiration": {"Days": free_retention_days},
-                    },
-                    {
-                        "ID": "abort-multipart",
-                        "Status": "Enabled",
-                        "Filter": {"Prefix": ""},
-                        "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
-                    },
-                ]
-            },
+            "put_bucket_lifecycle_configuration", LifecycleConfiguration={"Rules": rules}
         )
