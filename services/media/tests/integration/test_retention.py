@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 from services.media.tests.integration.conftest import MediaPlatform
 from services.media.tests.media_service import PNG, media_events, output, publish_succeeded
@@ -77,3 +78,20 @@ async def test_the_bucket_gets_cors_for_the_web_app_and_a_free_prefix_lifecycle(
     paid = next(r for r in rules if r["ID"] == "paid-retention")
     assert paid["Filter"]["Prefix"] == "paid/"
     assert paid["Expiration"]["Days"] == 365
+
+
+async def test_the_web_app_may_upload_from_its_origin(platform: MediaPlatform) -> None:
+    url = f"{platform.bucket.endpoint}/{platform.bucket.name}/free/a/b.png"
+    headers = {
+        "Origin": "http://127.0.0.1:8080",
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    async with httpx.AsyncClient() as http:
+        allowed = await http.options(url, headers=headers)
+        other = await http.options(url, headers={**headers, "Origin": "https://evil.example"})
+    assert allowed.headers.get("access-control-allow-origin") == "http://127.0.0.1:8080"
+    assert "PUT" in allowed.headers.get("access-control-allow-methods", "")
+    # moto's server adds its own permissive headers, but refuses a preflight no rule matches.
+    assert allowed.status_code == 200
+    assert other.status_code == 403
