@@ -51,6 +51,33 @@ def bench_credits(args: argparse.Namespace) -> int:
     return EXIT_OK if report.sound else EXIT_UNSOUND
 
 
+def bench_media(args: argparse.Namespace) -> int:
+    """Exit 0 when both copies arrived whole (whatever the ratio), 1 otherwise."""
+    from atelier_bench.media.report import render_table as render_media
+    from atelier_bench.media.runner import run_media_bench
+
+    mib = 1024 * 1024
+    report = run_media_bench(args.size_mib * mib, args.part_mib * mib, _progress)
+    print(json.dumps(report.to_json(), indent=2) if args.json else render_media(report))
+    return EXIT_OK if report.sound else EXIT_UNSOUND
+
+
+def _add_media_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    media = sub.add_parser(
+        "media",
+        help="the media fallback transfer (HTTP source → S3, streamed multipart) vs boto3 "
+        "upload_fileobj of the same bytes; throughputs, ratio and the transfer's RSS growth",
+    )
+    media.add_argument(
+        "--size-mib", type=_positive_int, default=1024, help="object size in MiB (1024)"
+    )
+    media.add_argument(
+        "--part-mib", type=_positive_int, default=8, help="multipart part size in MiB, ≥ 5 (8)"
+    )
+    media.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    media.set_defaults(handler=bench_media)
+
+
 def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser("bench", help="run a benchmark beside its baseline")
     sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -98,3 +125,4 @@ def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     )
     credits.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     credits.set_defaults(handler=bench_credits)
+    _add_media_bench(sub)

@@ -24,17 +24,21 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61telier/events/v1/media.proto\x12\x11\x61telier.events.v1\"\xbc\x01\n\x0bMediaStored\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x15\n\rgeneration_id\x18\x03 \x01(\t\x12\x0e\n\x06\x62ucket\x18\x04 \x01(\t\x12\x0b\n\x03key\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\r\n\x05\x62ytes\x18\x07 \x01(\x03\x12.\n\tstored_by\x18\x08 \x01(\x0e\x32\x1b.atelier.events.v1.StoredBy\"4\n\x0cMediaExpired\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t*Q\n\x08StoredBy\x12\x19\n\x15STORED_BY_UNSPECIFIED\x10\x00\x12\x14\n\x10STORED_BY_CLIENT\x10\x01\x12\x14\n\x10STORED_BY_SERVER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1d\x61telier/events/v1/media.proto\x12\x11\x61telier.events.v1\"\xbc\x01\n\x0bMediaStored\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x15\n\rgeneration_id\x18\x03 \x01(\t\x12\x0e\n\x06\x62ucket\x18\x04 \x01(\t\x12\x0b\n\x03key\x18\x05 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x06 \x01(\t\x12\r\n\x05\x62ytes\x18\x07 \x01(\x03\x12.\n\tstored_by\x18\x08 \x01(\x0e\x32\x1b.atelier.events.v1.StoredBy\"4\n\x0cMediaExpired\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\"t\n\x13MediaTransferFailed\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x15\n\rgeneration_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x05 \x01(\x05\"4\n\x0cMediaDeleted\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t*Q\n\x08StoredBy\x12\x19\n\x15STORED_BY_UNSPECIFIED\x10\x00\x12\x14\n\x10STORED_BY_CLIENT\x10\x01\x12\x14\n\x10STORED_BY_SERVER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'atelier.events.v1.media_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_STOREDBY']._serialized_start=297
-  _globals['_STOREDBY']._serialized_end=378
+  _globals['_STOREDBY']._serialized_start=469
+  _globals['_STOREDBY']._serialized_end=550
   _globals['_MEDIASTORED']._serialized_start=53
   _globals['_MEDIASTORED']._serialized_end=241
   _globals['_MEDIAEXPIRED']._serialized_start=243
   _globals['_MEDIAEXPIRED']._serialized_end=295
+  _globals['_MEDIATRANSFERFAILED']._serialized_start=297
+  _globals['_MEDIATRANSFERFAILED']._serialized_end=413
+  _globals['_MEDIADELETED']._serialized_start=415
+  _globals['_MEDIADELETED']._serialized_end=467
 # @@protoc_insertion_point(module_scope)

@@ -104,3 +104,61 @@ class MediaExpired(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___MediaExpired: _TypeAlias = MediaExpired  # noqa: Y015
+
+@_typing.final
+class MediaTransferFailed(_message.Message):
+    """MediaTransferFailed: the server could not copy the file before its provider URL expired."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_ID_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    ATTEMPTS_FIELD_NUMBER: _builtins.int
+    media_id: _builtins.str
+    account_id: _builtins.str
+    generation_id: _builtins.str
+    reason: _builtins.str
+    """A stable reason such as "SOURCE_EXPIRED", "ADDRESS_REFUSED" or "TOO_LARGE", then details."""
+    attempts: _builtins.int
+    def __init__(
+        self,
+        *,
+        media_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+        generation_id: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        attempts: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "attempts", b"attempts", "generation_id", b"generation_id", "media_id", b"media_id", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MediaTransferFailed: _TypeAlias = MediaTransferFailed  # noqa: Y015
+
+@_typing.final
+class MediaDeleted(_message.Message):
+    """MediaDeleted: the account deleted a file; its objects are gone from our bucket."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_ID_FIELD_NUMBER: _builtins.int
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    media_id: _builtins.str
+    account_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        media_id: _builtins.str = ...,
+        account_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "media_id", b"media_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MediaDeleted: _TypeAlias = MediaDeleted  # noqa: Y015

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61telier/media/v1/media.proto\x12\x10\x61telier.media.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x01\n\x05Media\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.atelier.media.v1.MediaStatus\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\r\n\x05\x62ytes\x18\x05 \x01(\x03\x12-\n\tstored_by\x18\x06 \x01(\x0e\x32\x1a.atelier.media.v1.StoredBy\x12\x0b\n\x03url\x18\x07 \x01(\t\"\xb5\x01\n\x15RegisterOutputRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x15\n\rgeneration_id\x18\x03 \x01(\t\x12\x12\n\nsource_url\x18\x04 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x35\n\x11source_expires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x16RegisterOutputResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media\"7\n\x0fGetMediaRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\":\n\x10GetMediaResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media\";\n\x13\x43reateUploadRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\"\xd9\x01\n\x14\x43reateUploadResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x44\n\x07headers\x18\x03 \x03(\x0b\x32\x33.atelier.media.v1.CreateUploadResponse.HeadersEntry\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"=\n\x15\x43ompleteUploadRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\"@\n\x16\x43ompleteUploadResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media*y\n\x0bMediaStatus\x12\x1c\n\x18MEDIA_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15MEDIA_STATUS_EXTERNAL\x10\x01\x12\x17\n\x13MEDIA_STATUS_STORED\x10\x02\x12\x18\n\x14MEDIA_STATUS_EXPIRED\x10\x03*Q\n\x08StoredBy\x12\x19\n\x15STORED_BY_UNSPECIFIED\x10\x00\x12\x14\n\x10STORED_BY_CLIENT\x10\x01\x12\x14\n\x10STORED_BY_SERVER\x10\x02\x32\x8a\x03\n\x0cMediaService\x12\x63\n\x0eRegisterOutput\x12\'.atelier.media.v1.RegisterOutputRequest\x1a(.atelier.media.v1.RegisterOutputResponse\x12Q\n\x08GetMedia\x12!.atelier.media.v1.GetMediaRequest\x1a\".atelier.media.v1.GetMediaResponse\x12]\n\x0c\x43reateUpload\x12%.atelier.media.v1.CreateUploadRequest\x1a&.atelier.media.v1.CreateUploadResponse\x12\x63\n\x0e\x43ompleteUpload\x12\'.atelier.media.v1.CompleteUploadRequest\x1a(.atelier.media.v1.CompleteUploadResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x61telier/media/v1/media.proto\x12\x10\x61telier.media.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8a\x03\n\x05Media\x12\n\n\x02id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12-\n\x06status\x18\x03 \x01(\x0e\x32\x1d.atelier.media.v1.MediaStatus\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\r\n\x05\x62ytes\x18\x05 \x01(\x03\x12-\n\tstored_by\x18\x06 \x01(\x0e\x32\x1a.atelier.media.v1.StoredBy\x12\x0b\n\x03url\x18\x07 \x01(\t\x12\x15\n\rgeneration_id\x18\x08 \x01(\t\x12\x0c\n\x04plan\x18\t \x01(\t\x12\x35\n\x11source_expires_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x16\n\x0e\x66\x61ilure_reason\x18\x0b \x01(\t\x12.\n\ncreated_at\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tstored_at\x18\r \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc3\x01\n\x15RegisterOutputRequest\x12\x10\n\x08media_id\x18\x01 \x01(\t\x12\x12\n\naccount_id\x18\x02 \x01(\t\x12\x15\n\rgeneration_id\x18\x03 \x01(\t\x12\x12\n\nsource_url\x18\x04 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x05 \x01(\t\x12\x35\n\x11source_expires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04plan\x18\x07 \x01(\t\"@\n\x16RegisterOutputResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media\"7\n\x0fGetMediaRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\":\n\x10GetMediaResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media\";\n\x13\x43reateUploadRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\"\xd9\x01\n\x14\x43reateUploadResponse\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12\x44\n\x07headers\x18\x03 \x03(\x0b\x32\x33.atelier.media.v1.CreateUploadResponse.HeadersEntry\x12.\n\nexpires_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"=\n\x15\x43ompleteUploadRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\"@\n\x16\x43ompleteUploadResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media\"d\n\x10ListMediaRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"T\n\x11ListMediaResponse\x12&\n\x05media\x18\x01 \x03(\x0b\x32\x17.atelier.media.v1.Media\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\":\n\x12\x44\x65leteMediaRequest\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x10\n\x08media_id\x18\x02 \x01(\t\"=\n\x13\x44\x65leteMediaResponse\x12&\n\x05media\x18\x01 \x01(\x0b\x32\x17.atelier.media.v1.Media*\xb5\x01\n\x0bMediaStatus\x12\x1c\n\x18MEDIA_STATUS_UNSPECIFIED\x10\x00\x12\x19\n\x15MEDIA_STATUS_EXTERNAL\x10\x01\x12\x17\n\x13MEDIA_STATUS_STORED\x10\x02\x12\x18\n\x14MEDIA_STATUS_EXPIRED\x10\x03\x12 \n\x1cMEDIA_STATUS_TRANSFER_FAILED\x10\x04\x12\x18\n\x14MEDIA_STATUS_DELETED\x10\x05*Q\n\x08StoredBy\x12\x19\n\x15STORED_BY_UNSPECIFIED\x10\x00\x12\x14\n\x10STORED_BY_CLIENT\x10\x01\x12\x14\n\x10STORED_BY_SERVER\x10\x02\x32\xbc\x04\n\x0cMediaService\x12\x63\n\x0eRegisterOutput\x12\'.atelier.media.v1.RegisterOutputRequest\x1a(.atelier.media.v1.RegisterOutputResponse\x12Q\n\x08GetMedia\x12!.atelier.media.v1.GetMediaRequest\x1a\".atelier.media.v1.GetMediaResponse\x12]\n\x0c\x43reateUpload\x12%.atelier.media.v1.CreateUploadRequest\x1a&.atelier.media.v1.CreateUploadResponse\x12\x63\n\x0e\x43ompleteUpload\x12\'.atelier.media.v1.CompleteUploadRequest\x1a(.atelier.media.v1.CompleteUploadResponse\x12T\n\tListMedia\x12\".atelier.media.v1.ListMediaRequest\x1a#.atelier.media.v1.ListMediaResponse\x12Z\n\x0b\x44\x65leteMedia\x12$.atelier.media.v1.DeleteMediaRequest\x1a%.atelier.media.v1.DeleteMediaResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -34,30 +34,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._loaded_options = None
   _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._serialized_options = b'8\001'
-  _globals['_MEDIASTATUS']._serialized_start=1046
-  _globals['_MEDIASTATUS']._serialized_end=1167
-  _globals['_STOREDBY']._serialized_start=1169
-  _globals['_STOREDBY']._serialized_end=1250
+  _globals['_MEDIASTATUS']._serialized_start=1583
+  _globals['_MEDIASTATUS']._serialized_end=1764
+  _globals['_STOREDBY']._serialized_start=1766
+  _globals['_STOREDBY']._serialized_end=1847
   _globals['_MEDIA']._serialized_start=84
-  _globals['_MEDIA']._serialized_end=267
-  _globals['_REGISTEROUTPUTREQUEST']._serialized_start=270
-  _globals['_REGISTEROUTPUTREQUEST']._serialized_end=451
-  _globals['_REGISTEROUTPUTRESPONSE']._serialized_start=453
-  _globals['_REGISTEROUTPUTRESPONSE']._serialized_end=517
-  _globals['_GETMEDIAREQUEST']._serialized_start=519
-  _globals['_GETMEDIAREQUEST']._serialized_end=574
-  _globals['_GETMEDIARESPONSE']._serialized_start=576
-  _globals['_GETMEDIARESPONSE']._serialized_end=634
-  _globals['_CREATEUPLOADREQUEST']._serialized_start=636
-  _globals['_CREATEUPLOADREQUEST']._serialized_end=695
-  _globals['_CREATEUPLOADRESPONSE']._serialized_start=698
-  _globals['_CREATEUPLOADRESPONSE']._serialized_end=915
-  _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._serialized_start=869
-  _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._serialized_end=915
-  _globals['_COMPLETEUPLOADREQUEST']._serialized_start=917
-  _globals['_COMPLETEUPLOADREQUEST']._serialized_end=978
-  _globals['_COMPLETEUPLOADRESPONSE']._serialized_start=980
-  _globals['_COMPLETEUPLOADRESPONSE']._serialized_end=1044
-  _globals['_MEDIASERVICE']._serialized_start=1253
-  _globals['_MEDIASERVICE']._serialized_end=1647
+  _globals['_MEDIA']._serialized_end=478
+  _globals['_REGISTEROUTPUTREQUEST']._serialized_start=481
+  _globals['_REGISTEROUTPUTREQUEST']._serialized_end=676
+  _globals['_REGISTEROUTPUTRESPONSE']._serialized_start=678
+  _globals['_REGISTEROUTPUTRESPONSE']._serialized_end=742
+  _globals['_GETMEDIAREQUEST']._serialized_start=744
+  _globals['_GETMEDIAREQUEST']._serialized_end=799
+  _globals['_GETMEDIARESPONSE']._serialized_start=801
+  _globals['_GETMEDIARESPONSE']._serialized_end=859
+  _globals['_CREATEUPLOADREQUEST']._serialized_start=861
+  _globals['_CREATEUPLOADREQUEST']._serialized_end=920
+  _globals['_CREATEUPLOADRESPONSE']._serialized_start=923
+  _globals['_CREATEUPLOADRESPONSE']._serialized_end=1140
+  _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._serialized_start=1094
+  _globals['_CREATEUPLOADRESPONSE_HEADERSENTRY']._serialized_end=1140
+  _globals['_COMPLETEUPLOADREQUEST']._serialized_start=1142
+  _globals['_COMPLETEUPLOADREQUEST']._serialized_end=1203
+  _globals['_COMPLETEUPLOADRESPONSE']._serialized_start=1205
+  _globals['_COMPLETEUPLOADRESPONSE']._serialized_end=1269
+  _globals['_LISTMEDIAREQUEST']._serialized_start=1271
+  _globals['_LISTMEDIAREQUEST']._serialized_end=1371
+  _globals['_LISTMEDIARESPONSE']._serialized_start=1373
+  _globals['_LISTMEDIARESPONSE']._serialized_end=1457
+  _globals['_DELETEMEDIAREQUEST']._serialized_start=1459
+  _globals['_DELETEMEDIAREQUEST']._serialized_end=1517
+  _globals['_DELETEMEDIARESPONSE']._serialized_start=1519
+  _globals['_DELETEMEDIARESPONSE']._serialized_end=1580
+  _globals['_MEDIASERVICE']._serialized_start=1850
+  _globals['_MEDIASERVICE']._serialized_end=2422
 # @@protoc_insertion_point(module_scope)

@@ -33,6 +33,10 @@ class _MediaStatusEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MediaStat
     """In our bucket."""
     MEDIA_STATUS_EXPIRED: _MediaStatus.ValueType  # 3
     """Deleted after its retention, or lost before it could be stored."""
+    MEDIA_STATUS_TRANSFER_FAILED: _MediaStatus.ValueType  # 4
+    """The server transfer gave up (the provider URL expired or kept failing); see failure_reason."""
+    MEDIA_STATUS_DELETED: _MediaStatus.ValueType  # 5
+    """Deleted by the account."""
 
 class MediaStatus(_MediaStatus, metaclass=_MediaStatusEnumTypeWrapper):
     """MediaStatus says where a file lives."""
@@ -44,6 +48,10 @@ MEDIA_STATUS_STORED: MediaStatus.ValueType  # 2
 """In our bucket."""
 MEDIA_STATUS_EXPIRED: MediaStatus.ValueType  # 3
 """Deleted after its retention, or lost before it could be stored."""
+MEDIA_STATUS_TRANSFER_FAILED: MediaStatus.ValueType  # 4
+"""The server transfer gave up (the provider URL expired or kept failing); see failure_reason."""
+MEDIA_STATUS_DELETED: MediaStatus.ValueType  # 5
+"""Deleted by the account."""
 Global___MediaStatus: _TypeAlias = MediaStatus  # noqa: Y015
 
 class _StoredBy:
@@ -79,6 +87,12 @@ class Media(_message.Message):
     BYTES_FIELD_NUMBER: _builtins.int
     STORED_BY_FIELD_NUMBER: _builtins.int
     URL_FIELD_NUMBER: _builtins.int
+    GENERATION_ID_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
+    SOURCE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    FAILURE_REASON_FIELD_NUMBER: _builtins.int
+    CREATED_AT_FIELD_NUMBER: _builtins.int
+    STORED_AT_FIELD_NUMBER: _builtins.int
     id: _builtins.str
     account_id: _builtins.str
     status: Global___MediaStatus.ValueType
@@ -88,6 +102,19 @@ class Media(_message.Message):
     stored_by: Global___StoredBy.ValueType
     url: _builtins.str
     """Where to fetch the file now: the provider URL while external, a presigned URL once stored."""
+    generation_id: _builtins.str
+    plan: _builtins.str
+    """Retention class: "free" or "paid"; it is also the object key's prefix."""
+    failure_reason: _builtins.str
+    """Why the last browser upload was refused, or why the server transfer failed."""
+    @_builtins.property
+    def source_expires_at(self) -> _timestamp_pb2.Timestamp:
+        """When the provider URL stops working."""
+
+    @_builtins.property
+    def created_at(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def stored_at(self) -> _timestamp_pb2.Timestamp: ...
     def __init__(
         self,
         *,
@@ -98,10 +125,16 @@ class Media(_message.Message):
         bytes: _builtins.int = ...,
         stored_by: Global___StoredBy.ValueType = ...,
         url: _builtins.str = ...,
+        generation_id: _builtins.str = ...,
+        plan: _builtins.str = ...,
+        source_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        failure_reason: _builtins.str = ...,
+        created_at: _timestamp_pb2.Timestamp | None = ...,
+        stored_at: _timestamp_pb2.Timestamp | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["created_at", b"created_at", "source_expires_at", b"source_expires_at", "stored_at", b"stored_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "bytes", b"bytes", "content_type", b"content_type", "id", b"id", "status", b"status", "stored_by", b"stored_by", "url", b"url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "bytes", b"bytes", "content_type", b"content_type", "created_at", b"created_at", "failure_reason", b"failure_reason", "generation_id", b"generation_id", "id", b"id", "plan", b"plan", "source_expires_at", b"source_expires_at", "status", b"status", "stored_at", b"stored_at", "stored_by", b"stored_by", "url", b"url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -117,11 +150,14 @@ class RegisterOutputRequest(_message.Message):
     SOURCE_URL_FIELD_NUMBER: _builtins.int
     CONTENT_TYPE_FIELD_NUMBER: _builtins.int
     SOURCE_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    PLAN_FIELD_NUMBER: _builtins.int
     media_id: _builtins.str
     account_id: _builtins.str
     generation_id: _builtins.str
     source_url: _builtins.str
     content_type: _builtins.str
+    plan: _builtins.str
+    """Retention class, "free" (the default when empty) or "paid"; it picks the key's prefix."""
     @_builtins.property
     def source_expires_at(self) -> _timestamp_pb2.Timestamp:
         """When source_url stops working."""
@@ -135,10 +171,11 @@ class RegisterOutputRequest(_message.Message):
         source_url: _builtins.str = ...,
         content_type: _builtins.str = ...,
         source_expires_at: _timestamp_pb2.Timestamp | None = ...,
+        plan: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["source_expires_at", b"source_expires_at"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "content_type", b"content_type", "generation_id", b"generation_id", "media_id", b"media_id", "source_expires_at", b"source_expires_at", "source_url", b"source_url"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "content_type", b"content_type", "generation_id", b"generation_id", "media_id", b"media_id", "plan", b"plan", "source_expires_at", b"source_expires_at", "source_url", b"source_url"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -322,3 +359,100 @@ class CompleteUploadResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___CompleteUploadResponse: _TypeAlias = CompleteUploadResponse  # noqa: Y015
+
+@_typing.final
+class ListMediaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    GENERATION_ID_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    generation_id: _builtins.str
+    """Only this generation's media when set."""
+    page_size: _builtins.int
+    """1 to 100; 0 means 20."""
+    page_token: _builtins.str
+    """The next_page_token of the previous page."""
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        generation_id: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "generation_id", b"generation_id", "page_size", b"page_size", "page_token", b"page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMediaRequest: _TypeAlias = ListMediaRequest  # noqa: Y015
+
+@_typing.final
+class ListMediaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    """Empty on the last page."""
+    @_builtins.property
+    def media(self) -> _containers.RepeatedCompositeFieldContainer[Global___Media]: ...
+    def __init__(
+        self,
+        *,
+        media: _abc.Iterable[Global___Media] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media", b"media", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMediaResponse: _TypeAlias = ListMediaResponse  # noqa: Y015
+
+@_typing.final
+class DeleteMediaRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    MEDIA_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    media_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        media_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "media_id", b"media_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMediaRequest: _TypeAlias = DeleteMediaRequest  # noqa: Y015
+
+@_typing.final
+class DeleteMediaResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def media(self) -> Global___Media: ...
+    def __init__(
+        self,
+        *,
+        media: Global___Media | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["media", b"media"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media", b"media"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeleteMediaResponse: _TypeAlias = DeleteMediaResponse  # noqa: Y015

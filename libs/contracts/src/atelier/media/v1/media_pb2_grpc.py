@@ -56,6 +56,16 @@ class MediaServiceStub:
                 request_serializer=atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadRequest.SerializeToString,
                 response_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadResponse.FromString,
                 _registered_method=True)
+        self.ListMedia = channel.unary_unary(
+                '/atelier.media.v1.MediaService/ListMedia',
+                request_serializer=atelier_dot_media_dot_v1_dot_media__pb2.ListMediaRequest.SerializeToString,
+                response_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.ListMediaResponse.FromString,
+                _registered_method=True)
+        self.DeleteMedia = channel.unary_unary(
+                '/atelier.media.v1.MediaService/DeleteMedia',
+                request_serializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.SerializeToString,
+                response_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -90,6 +100,20 @@ class MediaServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListMedia(self, request, context):
+        """An account's media, newest first, optionally of one generation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteMedia(self, request, context):
+        """Deletes the media's objects from our bucket and marks it deleted; idempotent.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -112,6 +136,16 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.CompleteUpload,
                     request_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadRequest.FromString,
                     response_serializer=atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadResponse.SerializeToString,
+            ),
+            'ListMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMedia,
+                    request_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.ListMediaRequest.FromString,
+                    response_serializer=atelier_dot_media_dot_v1_dot_media__pb2.ListMediaResponse.SerializeToString,
+            ),
+            'DeleteMedia': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteMedia,
+                    request_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.FromString,
+                    response_serializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -224,6 +258,60 @@ class MediaService:
             '/atelier.media.v1.MediaService/CompleteUpload',
             atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadRequest.SerializeToString,
             atelier_dot_media_dot_v1_dot_media__pb2.CompleteUploadResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.media.v1.MediaService/ListMedia',
+            atelier_dot_media_dot_v1_dot_media__pb2.ListMediaRequest.SerializeToString,
+            atelier_dot_media_dot_v1_dot_media__pb2.ListMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteMedia(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.media.v1.MediaService/DeleteMedia',
+            atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.SerializeToString,
+            atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.FromString,
             options,
             channel_credentials,
             insecure,

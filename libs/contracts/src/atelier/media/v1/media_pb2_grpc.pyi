@@ -42,6 +42,10 @@ class MediaServiceStub:
     """A presigned request the browser uses to upload the file into our bucket."""
     CompleteUpload: _grpc.UnaryUnaryMultiCallable[_media_pb2.CompleteUploadRequest, _media_pb2.CompleteUploadResponse]
     """The browser reports its upload; the server verifies it before marking the media stored."""
+    ListMedia: _grpc.UnaryUnaryMultiCallable[_media_pb2.ListMediaRequest, _media_pb2.ListMediaResponse]
+    """An account's media, newest first, optionally of one generation."""
+    DeleteMedia: _grpc.UnaryUnaryMultiCallable[_media_pb2.DeleteMediaRequest, _media_pb2.DeleteMediaResponse]
+    """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
@@ -57,6 +61,10 @@ class MediaServiceAsyncStub(MediaServiceStub):
     """A presigned request the browser uses to upload the file into our bucket."""
     CompleteUpload: _aio.UnaryUnaryMultiCallable[_media_pb2.CompleteUploadRequest, _media_pb2.CompleteUploadResponse]  # type: ignore[assignment]
     """The browser reports its upload; the server verifies it before marking the media stored."""
+    ListMedia: _aio.UnaryUnaryMultiCallable[_media_pb2.ListMediaRequest, _media_pb2.ListMediaResponse]  # type: ignore[assignment]
+    """An account's media, newest first, optionally of one generation."""
+    DeleteMedia: _aio.UnaryUnaryMultiCallable[_media_pb2.DeleteMediaRequest, _media_pb2.DeleteMediaResponse]  # type: ignore[assignment]
+    """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
     """MediaService keeps generated files: it records provider URLs and moves the files into our bucket,
@@ -93,5 +101,21 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_media_pb2.CompleteUploadResponse, _abc.Awaitable[_media_pb2.CompleteUploadResponse]]:
         """The browser reports its upload; the server verifies it before marking the media stored."""
+
+    @_abc_1.abstractmethod
+    def ListMedia(
+        self,
+        request: _media_pb2.ListMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.ListMediaResponse, _abc.Awaitable[_media_pb2.ListMediaResponse]]:
+        """An account's media, newest first, optionally of one generation."""
+
+    @_abc_1.abstractmethod
+    def DeleteMedia(
+        self,
+        request: _media_pb2.DeleteMediaRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.DeleteMediaResponse, _abc.Awaitable[_media_pb2.DeleteMediaResponse]]:
+        """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
 
 def add_MediaServiceServicer_to_server(servicer: MediaServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

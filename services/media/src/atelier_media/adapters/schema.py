@@ -1,0 +1,35 @@
+"""The media service's tables; applied in order at start by the runtime's migrations."""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE media (
+        media_id text PRIMARY KEY,
+        account_id text NOT NULL,
+        generation_id text NOT NULL,
+        plan text NOT NULL,
+        content_type text NOT NULL,
+        source_url text NOT NULL,
+        source_expires_at timestamptz,
+        status text NOT NULL,
+        object_key text NOT NULL,
+        stored_by text,
+        size bigint NOT NULL DEFAULT 0,
+        failure_reason text NOT NULL DEFAULT '',
+        created_at timestamptz NOT NULL,
+        stored_at timestamptz,
+        -- The durable fallback timer: due when set and past; cleared once nothing is left to do.
+        fallback_due_at timestamptz,
+        attempts integer NOT NULL DEFAULT 0,
+        -- When the stored object's retention ends; NULL keeps it.
+        retain_until timestamptz
+    );
+    CREATE INDEX media_fallback_due ON media (fallback_due_at)
+        WHERE fallback_due_at IS NOT NULL;
+    CREATE INDEX media_retention ON media (retain_until)
+        WHERE retain_until IS NOT NULL AND status = 'stored';
+    CREATE INDEX media_by_account ON media (account_id, created_at DESC, media_id DESC);
+    CREATE INDEX media_by_generation ON media (generation_id, media_id);
+    """,
+)
