@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from atelier_runtime.connection_urls import with_database
@@ -42,6 +43,8 @@ BACKEND_SERVICES = (
 )
 EDGE = ServiceSpec("edge", owns_database=False, publishes_events=False)
 MEDIA_BUCKET = "atelier-media"
+# Where the remote providers serve outputs; media copies only from allowed hosts.
+REMOTE_PROVIDER_HOSTS = ("replicate.delivery", ".replicate.delivery", "v3.fal.media", ".fal.media")
 
 # Everything `atelier up` sets for its processes: checked by up itself (an exported value is
 # used, or turned into each service's own, like its database), never passed through unchecked.
@@ -82,6 +85,8 @@ class Endpoints:
     grpc_addresses: dict[str, tuple[HostPort, ...]]  # service name → one address per replica
     edge_host: str
     edge_port: int
+    # Where each generation replica's built-in provider serves its outputs, in replica order.
+    local_provider_ports: tuple[int, ...] = ()
 
     def database_url_for(self, spec: ServiceSpec) -> str:
         return with_database(self.database_url, spec.database)
@@ -141,4 +146,25 @@ def service_environment(
     if replica is not None:
         env["ATELIER_GRPC_HOST"] = replica.host
         env["ATELIER_GRPC_PORT"] = str(replica.port)
+    env.update(_local_provider_environment(spec, endpoints, replica))
     return env
+
+
+def _local_provider_environment(
+    spec: ServiceSpec, endpoints: Endpoints, replica: HostPort | None
+) -> dict[str, str]:
+    """Generation's built-in provider serves outputs on loopback; media may copy from there.
+
+    Only this platform's own ports are allowed, and only because `atelier up` runs everything on
+    one machine: a deployment never sets these, so media refuses loopback sources there.
+    """
+    sources = [f"127.0.0.1:{port}" for port in endpoints.local_provider_ports]
+    if spec.name == "generation" and replica is not None and endpoints.local_provider_ports:
+        index = endpoints.grpc_addresses["generation"].index(replica)
+        return {"ATELIER_LOCAL_PROVIDER_PORT": str(endpoints.local_provider_ports[index])}
+    if spec.name == "media" and sources and "ATELIER_MEDIA_SOURCE_HOSTS" not in os.environ:
+        return {
+            "ATELIER_MEDIA_ALLOW_LOOPBACK_SOURCES": "1",
+            "ATELIER_MEDIA_SOURCE_HOSTS": ",".join([*REMOTE_PROVIDER_HOSTS, *sources]),
+        }
+    return {}

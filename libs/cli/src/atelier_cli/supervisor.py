@@ -53,8 +53,9 @@ def _endpoints(plan: UpPlan, urls: InfrastructureUrls) -> Endpoints:
     settings = plan.settings
     given = plan.given_addresses
     unassigned = sum(n for name, n in plan.replicas.items() if name not in given)
+    providers = plan.replicas["generation"]
     taken = {a.port for addresses in given.values() for a in addresses} | {settings.edge_port}
-    free = iter(_distinct_free_ports(settings.grpc_host, unassigned, taken))
+    free = iter(_distinct_free_ports(settings.grpc_host, unassigned + providers, taken))
     addresses = {
         spec.name: given.get(spec.name)
         or tuple(HostPort(settings.grpc_host, next(free)) for _ in range(plan.replicas[spec.name]))
@@ -67,6 +68,7 @@ def _endpoints(plan: UpPlan, urls: InfrastructureUrls) -> Endpoints:
         grpc_addresses=addresses,
         edge_host=settings.edge_host,
         edge_port=settings.edge_port,
+        local_provider_ports=tuple(next(free) for _ in range(providers)),
     )
 
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from atelier_cli.home import PlatformRecord
 from atelier_cli.platform_access import replicas
 from atelier_cli.platform_spec import (
@@ -104,3 +108,30 @@ def test_the_record_lists_each_replica_under_the_name_its_log_file_has() -> None
         ("credits-2", "127.0.0.1:5002"),
     ]
     assert replicas(record, "media") == [("media", "127.0.0.1:5004")]
+
+
+def test_each_generation_replica_serves_outputs_on_its_own_port_and_media_may_copy_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ATELIER_MEDIA_SOURCE_HOSTS", raising=False)
+    two = dataclasses.replace(
+        endpoints(),
+        grpc_addresses={**endpoints().grpc_addresses, "generation": local(5003, 5006)},
+        local_provider_ports=(6001, 6002),
+    )
+    generation = BACKEND_SERVICES[1]
+    media = BACKEND_SERVICES[2]
+
+    first = service_environment(generation, two, SHARED, local(5003)[0])
+    second = service_environment(generation, two, SHARED, local(5006)[0])
+    copier = service_environment(media, two, SHARED, local(5004)[0])
+
+    assert (first["ATELIER_LOCAL_PROVIDER_PORT"], second["ATELIER_LOCAL_PROVIDER_PORT"]) == (
+        "6001",
+        "6002",
+    )
+    assert copier["ATELIER_MEDIA_ALLOW_LOOPBACK_SOURCES"] == "1"
+    assert copier["ATELIER_MEDIA_SOURCE_HOSTS"].endswith("127.0.0.1:6001,127.0.0.1:6002")
+    assert "ATELIER_MEDIA_ALLOW_LOOPBACK_SOURCES" not in service_environment(
+        CREDITS, two, SHARED, local(5001)[0]
+    )
