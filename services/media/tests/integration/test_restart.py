@@ -1,6 +1,9 @@
-"""The fallback timer is durable: a restart between scheduling and due time loses nothing."""
+"""The fallback timer is durable: a restart of the media service, or of NATS, between scheduling
+and due time loses nothing and does nothing twice."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from nats.js import JetStreamContext
 from services.media.tests.media_service import (
@@ -14,6 +17,8 @@ from services.media.tests.media_service import (
 )
 
 from atelier.media.v1 import media_pb2, media_pb2_grpc
+from atelier_localinfra import LocalNats, free_port
+from atelier_runtime.bus import connect
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import DbPool
 from atelier_runtime.grpc_client import channel
@@ -66,3 +71,57 @@ async def test_a_transfer_scheduled_before_a_restart_still_happens_once(
 
         await eventually(one_event, 10, what="one stored event")
     assert source.gets["/restart.png"] == 1
+
+
+async def test_a_transfer_due_while_nats_is_down_happens_once_and_is_announced_after(
+    database_url: str,
+    bus_names: BusNames,
+    s3_bucket: S3Bucket,
+    source: FileSource,
+    db_pool: DbPool,
+    tmp_path: Path,
+) -> None:
+    # A NATS of this test's own, so stopping it touches no other test.
+    nats = LocalNats(tmp_path / "nats", port=free_port()).start()
+    client = await connect(nats.url, "test-media-nats-restart")
+    settings = fast_settings(
+        database_url, nats.url, bus_names.prefix, s3_bucket, source.port, media_fallback_delay_s=2.0
+    )
+    account, generation = random_name("acct-"), random_name("gen-")
+    media_id = f"{generation}-0"
+    url = source.add("/nats-down.png", PNG)
+    try:
+        async with serving_media(settings):
+            await publish_succeeded(
+                client.jetstream(), bus_names, generation, account, [output(url, 0)]
+            )
+
+            async def recorded() -> bool:
+                count = await db_pool.fetchval(
+                    "SELECT count(*) FROM media WHERE media_id = $1", media_id
+                )
+                return bool(count)
+
+            await eventually(recorded, 20, what="recorded")
+            nats.stop()
+
+            async def stored_meanwhile() -> bool:
+                status = await db_pool.fetchval(
+                    "SELECT status FROM media WHERE media_id = $1", media_id
+                )
+                return bool(status == "stored")
+
+            # The timer lives in PostgreSQL: the copy does not wait for NATS.
+            await eventually(stored_meanwhile, 30, what="stored while NATS is down")
+            nats = LocalNats(tmp_path / "nats", port=nats.port).start()
+
+            async def announced_once() -> bool:
+                return await media_events(client.jetstream(), bus_names, "stored") == [
+                    f"media:stored:{media_id}"
+                ]
+
+            await eventually(announced_once, 30, what="one stored event once NATS is back")
+    finally:
+        await client.close()
+        nats.stop()
+    assert source.gets["/nats-down.png"] == 1
