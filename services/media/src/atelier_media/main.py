@@ -13,6 +13,7 @@ from atelier_media.adapters.object_store import ObjectStore, StoreConfig
 from atelier_media.adapters.schema import MIGRATIONS
 from atelier_media.adapters.source_fetcher import SourceFetcher
 from atelier_media.api.media_servicer import MediaServicer
+from atelier_media.application.account_plans import record_plan_change
 from atelier_media.application.fallback import FallbackTransfers, run_fallback_worker
 from atelier_media.application.library import MediaLibrary
 from atelier_media.application.media_metrics import MediaMetrics
@@ -45,6 +46,7 @@ from atelier_runtime.service_auth import ADMIN_ROLES, ServiceTokenGuard
 _log = logging.getLogger(__name__)
 SERVICE_NAME = media_pb2.DESCRIPTOR.services_by_name["MediaService"].full_name
 CONSUMER = "media-generation-succeeded"
+PLANS_CONSUMER = "media-plan-changed"
 
 
 def utc_now() -> datetime:
@@ -132,13 +134,22 @@ async def build(settings: MediaSettings, scope: ServiceScope) -> Sequence[GrpcSe
         handler=OutputRecorder(utc_now, delay),
         filter_subjects=[names.subject("generation", "succeeded")],
     )
-    # Not started here: the generation stream may not exist yet; run() retries until it does.
+    plans = IdempotentConsumer(
+        bus.jetstream(),
+        pool,
+        stream=names.stream("billing"),
+        durable=PLANS_CONSUMER,
+        handler=record_plan_change,
+        filter_subjects=[names.subject("billing", "plan_changed")],
+    )
+    # Not started here: the streams may not exist yet; run() retries until they do.
     scope.spawn(consumer.run(), name="media-consumer")
+    scope.spawn(plans.run(), name="media-plans-consumer")
     _start_workers(settings, scope, pool, store, storing, messages)
 
     admin_guard = ServiceTokenGuard(settings.jwt_secret, ADMIN_ROLES)
     dead_letters = await dead_letter_service(
-        pool, guard=admin_guard, republish=republisher(publisher), consumers=[consumer]
+        pool, guard=admin_guard, republish=republisher(publisher), consumers=[consumer, plans]
     )
     servicer = MediaServicer(
         Registration(pool, utc_now, delay),

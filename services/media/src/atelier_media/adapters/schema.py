@@ -32,4 +32,13 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX media_by_account ON media (account_id, created_at DESC, media_id DESC);
     CREATE INDEX media_by_generation ON media (generation_id, media_id);
     """,
+    # Each account's plan as billing last announced it (atelier.billing.plan_changed): a new
+    # record takes its prefix and retention from it; accounts never announced are on "free".
+    """
+    CREATE TABLE account_plans (
+        account_id text PRIMARY KEY,
+        plan text NOT NULL,
+        changed_at timestamptz NOT NULL
+    );
+    """,
 )

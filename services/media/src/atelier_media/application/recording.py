@@ -11,6 +11,7 @@ from nats.aio.msg import Msg
 
 from atelier.events.v1 import envelope_pb2, generation_pb2
 from atelier_media.adapters import media_table
+from atelier_media.application.account_plans import plan_of
 from atelier_media.domain.content_types import normalise
 from atelier_media.domain.media_record import MediaRecord, new_external_record
 from atelier_media.domain.wire_bounds import bounded_id
@@ -20,7 +21,6 @@ from atelier_runtime.proto_time import from_timestamp
 
 _log = logging.getLogger(__name__)
 SUCCEEDED_TYPE = generation_pb2.GenerationSucceeded.DESCRIPTOR.full_name
-DEFAULT_PLAN = "free"
 MAX_OUTPUTS = 64
 
 
@@ -52,8 +52,9 @@ class OutputRecorder:
         if len(event.outputs) > MAX_OUTPUTS:
             raise PermanentFailure(f"{len(event.outputs)} outputs, more than {MAX_OUTPUTS}")
         now = self._clock()
+        plan = await plan_of(conn, event.account_id)
         for output in event.outputs:
-            record = self._record_of(event, output, now)
+            record = self._record_of(event, output, now, plan)
             # A record that exists (the same output delivered twice) is left as it is.
             await media_table.insert(conn, record, now + self._delay)
 
@@ -62,6 +63,7 @@ class OutputRecorder:
         event: generation_pb2.GenerationSucceeded,
         output: generation_pb2.Output,
         now: datetime,
+        plan: str,
     ) -> MediaRecord:
         try:
             generation_id = bounded_id("generation_id", event.generation_id)
@@ -80,5 +82,5 @@ class OutputRecorder:
                 from_timestamp(output.expires_at) if output.HasField("expires_at") else None
             ),
             now=now,
-            plan=DEFAULT_PLAN,
+            plan=plan,
         )
