@@ -14,6 +14,7 @@ from atelier_credits.application.command_batcher import CommandBatcher
 from atelier_credits.application.ledger import Ledger
 from atelier_credits.application.ports import NO_TRACES, Current, TraceContexts
 from atelier_credits.domain import CreditAccount
+from atelier_credits.domain.errors import InsufficientCredits
 from atelier_credits.domain.history import ReceiptKey
 from atelier_runtime.errors import Unavailable
 
@@ -45,6 +46,8 @@ class FaultyStore(InMemoryAccountStore):
         self, accounts: Sequence[CreditAccount], trace_contexts: TraceContexts = NO_TRACES
     ) -> None:
         self.appends += 1
+        if self.down:
+            raise Unavailable("down for the test", reason="DATABASE_UNAVAILABLE")
         if any(a.account_id in self.poisoned for a in accounts):
             raise ValueError("this account's data cannot be stored")
         for account in accounts:
@@ -79,7 +82,42 @@ async def test_a_version_clash_decides_again_only_the_clashing_account(
     a, b = await asyncio.gather(ledger.freeze("acct-a", "f1", 3), ledger.freeze("acct-b", "f1", 3))
 
     assert (a.balance.available, b.balance.available) == (8, 7)  # a saw the rival's grant
-    assert store.loads == [{"acct-a", "acct-b"}, {"acct-a"}]
+    # Both writes were decided on the cached copies and proven by the append; only the
+    # clashing account was read again.
+    assert store.loads == [{"acct-a"}]
+
+
+async def test_a_refusal_on_a_cached_copy_is_decided_again_on_the_latest_version(
+    store: FaultyStore, ledger: Ledger
+) -> None:
+    await ledger.grant("acct-a", "g1", 10)
+    rival = await store.get("acct-a")
+    assert rival is not None
+    rival.grant("g2", 50, rival.modified_on)  # another process's grant, unseen by the cache
+    await store.save_many([rival])
+    store.loads.clear()
+
+    frozen = await ledger.freeze("acct-a", "f1", 40)
+
+    assert frozen.balance.available == 20  # not refused on the stale copy's 10
+    assert store.loads == [{"acct-a"}]
+    assert store.held == {"acct-a": True}  # caught up from the cached copy, not reloaded
+
+
+async def test_a_write_after_a_refusal_in_one_batch_is_decided_after_the_check(
+    store: FaultyStore, ledger: Ledger
+) -> None:
+    await ledger.grant("acct-a", "g1", 10)
+    store.loads.clear()
+
+    refused, frozen = await asyncio.gather(
+        ledger.freeze("acct-a", "f1", 40), ledger.freeze("acct-a", "f2", 4), return_exceptions=True
+    )
+
+    assert isinstance(refused, InsufficientCredits)
+    assert not isinstance(frozen, BaseException)
+    assert frozen.balance.available == 6
+    assert store.loads == [{"acct-a"}]
 
 
 async def test_one_accounts_bad_data_never_fails_another_accounts_command(

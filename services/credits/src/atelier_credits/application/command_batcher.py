@@ -3,12 +3,16 @@ and many commands (of one account or of several) commit in one transaction.
 
 One durable commit costs ~0.3 ms and a hot account under retry-on-conflict collapses to ~41
 ops/s, so the way up is fewer commits, not more retries. Accounts are spread over shards by id;
-each shard runs one batch at a time. Other processes may write the same accounts, so a batch
-starts with one round trip that brings every cached copy up to the latest committed version
-(and fetches the receipts its commands may consult): every answer — success, refusal, repeat
-or read — is decided on what was committed when the batch began. The append checks versions
-and receipts again, so a write that raced another process fails, and only that account's
-commands are decided again.
+each shard runs one batch at a time. Other processes may write the same accounts, so nothing is
+answered from a cached copy that was not proven current in a round trip:
+
+- a write decided on a cached copy is proven by its own append, whose primary keys check the
+  stream version and the receipts (a stale copy or an old operation id fails it, and only that
+  account's commands are decided again on a fresh load) — one round trip for the batch;
+- anything else (a read, a refusal, an idempotent repeat, an account not cached) is decided
+  after one round trip that brings the cached copy up to the latest committed version and
+  fetches the receipts the commands may consult. A command that turns out not to write on the
+  cached copy is held back from that copy's decision and decided again this way.
 """
 
 from __future__ import annotations
@@ -58,6 +62,8 @@ class _AccountDecision:
     retry: list[_Queued] = field(default_factory=list)
     # Trace context of the request behind each new event, by (account id, version).
     traces: dict[Any, Any] = field(default_factory=dict)
+    # Commands not decided on an unproven cached copy: decided again once it is checked.
+    held_back: list[_Queued] = field(default_factory=list)
 
 
 class _Shard:
@@ -110,6 +116,25 @@ class _Shard:
         return batch
 
     async def _commit(self, batch: dict[str, list[_Queued]]) -> None:
+        cached = {a: qs for a, qs in batch.items() if self._writes_on_cache(a, qs)}
+        decisions = {
+            a: self._decide(a, qs, Current(self._cache.pop(a)), True) for a, qs in cached.items()
+        }
+        checked = {a: qs for a, qs in batch.items() if a not in cached}
+        if checked:
+            decisions.update(await self._decide_checked(checked))
+        committed = await self._append(decisions)
+        held_back = {a: d.held_back for a, d in decisions.items() if d.held_back}
+        for account_id in [a for a in held_back if a not in committed]:
+            self._requeue(account_id, held_back.pop(account_id))
+        if held_back:
+            await self._append(await self._decide_checked(held_back))
+
+    def _writes_on_cache(self, account_id: str, queued: list[_Queued]) -> bool:
+        return account_id in self._cache and all(q.command.writes for q in queued)
+
+    async def _decide_checked(self, batch: dict[str, list[_Queued]]) -> dict[str, _AccountDecision]:
+        """Decides after bringing each account up to its latest committed version."""
         try:
             current = await self._store.current(
                 {account_id: self._cache.pop(account_id, None) for account_id in batch},
@@ -117,16 +142,19 @@ class _Shard:
             )
         except Exception as error:
             _fail(batch.values(), error)
-            return
-        decisions = {a: self._decide(a, qs, current[a]) for a, qs in batch.items()}
-        await self._append(decisions)
+            return {}
+        return {a: self._decide(a, qs, current[a], False) for a, qs in batch.items()}
 
-    def _decide(self, account_id: str, queued: list[_Queued], current: Current) -> _AccountDecision:
+    def _decide(
+        self, account_id: str, queued: list[_Queued], current: Current, on_cache: bool
+    ) -> _AccountDecision:
+        """Runs the commands in order. `on_cache`: the copy is unproven, so the first command
+        that records nothing and the ones after it are held back for a checked decision."""
         now = self._clock()
         account = current.account or CreditAccount.open(account_id, now)
         decision = _AccountDecision()
         opened = current.account is not None
-        for item in queued:
+        for index, item in enumerate(queued):
             if not opened and not item.command.opens:
                 decision.outcomes.append(_Outcome(item, error=_NOT_OPENED))
                 continue
@@ -134,14 +162,21 @@ class _Shard:
             try:
                 result = item.command.act(account, now, current.receipts)
             except AtelierError as error:
+                if on_cache:
+                    decision.held_back = queued[index:]
+                    break
                 decision.outcomes.append(_Outcome(item, error=error))
             except Exception as error:
                 # The aggregate may be half-changed: fail this command, run the others again on
                 # a fresh load, and append nothing of this batch for the account.
                 decision.outcomes = [_Outcome(item, error=error)]
                 decision.retry = [q for q in queued if q is not item]
+                decision.held_back = []
                 return decision
             else:
+                if on_cache and len(account.pending_events) == first:
+                    decision.held_back = queued[index:]
+                    break
                 decision.outcomes.append(_Outcome(item, result=result))
                 opened = True
             tag_events(account, first, item.headers, decision.traces)
@@ -149,11 +184,13 @@ class _Shard:
         decision.account = account if opened else None
         return decision
 
-    async def _append(self, decisions: dict[str, _AccountDecision]) -> None:
-        """Appends the decided accounts together; a clash or a fault concerns only its account."""
+    async def _append(self, decisions: dict[str, _AccountDecision]) -> set[str]:
+        """Appends the decided accounts together; a clash or a fault concerns only its account.
+        Returns the accounts whose decisions committed (or had nothing to commit)."""
         pending = {a: d.account for a, d in decisions.items() if d.account is not None}
         traces = {key: value for d in decisions.values() for key, value in d.traces.items()}
         failed: dict[str, BaseException] = {}
+        committed: set[str] = set()
         while pending:
             try:
                 await self._store.save_many(list(pending.values()), traces)
@@ -172,17 +209,20 @@ class _Shard:
                     break
                 # One account's bad data must not fail the others: append each on its own.
                 for account_id in list(pending):
-                    await self._append({account_id: decisions.pop(account_id)})
+                    committed |= await self._append({account_id: decisions.pop(account_id)})
                     del pending[account_id]
         for account_id, decision in decisions.items():
             if account_id in failed:
                 _fail([[o.queued for o in decision.outcomes]], failed[account_id])
                 continue
-            if decision.account is not None and not decision.retry:
-                self._remember(account_id, decision.account)
+            if not decision.retry:
+                committed.add(account_id)
+                if decision.account is not None:
+                    self._remember(account_id, decision.account)
             for outcome in decision.outcomes:
                 _settle(outcome)
             self._requeue(account_id, decision.retry)
+        return committed
 
     def _requeue(self, account_id: str, queued: list[_Queued]) -> None:
         for item in queued:

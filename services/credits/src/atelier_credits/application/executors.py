@@ -40,11 +40,13 @@ class NotOpened(LookupError):
 @dataclass(frozen=True, slots=True)
 class Command(Generic[Result]):
     """One use case's decision: `act` runs on the current account with the receipts of
-    `receipt_keys`; `opens=False` makes an unknown account raise NotOpened."""
+    `receipt_keys`; `opens=False` makes an unknown account raise NotOpened; `writes=False`
+    marks a read, which records nothing and so is never checked by an append."""
 
     act: Action[Result]
     receipt_keys: tuple[ReceiptKey, ...] = ()
     opens: bool = True
+    writes: bool = True
 
 
 class CommandExecutor(Protocol):

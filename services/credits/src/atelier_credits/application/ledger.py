@@ -218,7 +218,9 @@ class Ledger:
             return Applied(balance, balance, account.version)
 
         try:
-            return await self._executor.execute(account_id, Command(read, opens=False))
+            return await self._executor.execute(
+                account_id, Command(read, opens=False, writes=False)
+            )
         except NotOpened:
             return Applied(EMPTY_BALANCE, EMPTY_BALANCE, 0)
 
