@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from atelier_testing.provider_fakes import replicate
+from atelier_testing.provider_fakes import fal, replicate
 
 Runner = Callable[[argparse.Namespace], Coroutine[Any, Any, None]]
 
@@ -27,7 +27,19 @@ async def _serve_replicate(args: argparse.Namespace) -> None:
         await asyncio.Event().wait()
 
 
-FAKES: dict[str, Runner] = {"replicate": _serve_replicate}
+async def _serve_fal(args: argparse.Namespace) -> None:
+    async with fal.FakeFal(
+        key=args.key or "fake-key-id:fake-key-secret",
+        step_s=args.step_s,
+        host=args.host,
+        port=args.port,
+    ) as fake:
+        print(fake.url, flush=True)
+        print(f"key: {fake.key}  jwks: {fake.jwks_url}", file=sys.stderr)
+        await asyncio.Event().wait()
+
+
+FAKES: dict[str, Runner] = {"replicate": _serve_replicate, "fal": _serve_fal}
 
 
 def main(argv: list[str] | None = None) -> int:

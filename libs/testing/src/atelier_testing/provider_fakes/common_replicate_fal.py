@@ -85,9 +85,10 @@ class ExpiringFiles:
         self._files: dict[str, HostedFile] = {}
         self.base_url = ""
 
-    def add(self, data: bytes, content_type: str, name: str) -> str:
+    def add(self, data: bytes, content_type: str, name: str, ttl_s: float | None = None) -> str:
         token = secrets.token_urlsafe(18)
-        self._files[f"{token}/{name}"] = HostedFile(data, content_type, self._clock() + self.ttl_s)
+        lifetime = self.ttl_s if ttl_s is None else ttl_s
+        self._files[f"{token}/{name}"] = HostedFile(data, content_type, self._clock() + lifetime)
         return f"{self.base_url}/files/{token}/{name}"
 
     def expire_all(self) -> None:
