@@ -82,6 +82,10 @@ class Generation:
     progress: int = 0
     provider: str = ""
     provider_job_id: str | None = None
+    # What the job runs on: `model` itself or one of its fallbacks, and the provider's name
+    # for it. The price stays `model`'s, frozen before the submit.
+    run_model: str = ""
+    provider_model: str = ""
     submit_attempts: int = 0
     deadline_at: datetime | None = None
     cancel_requested: bool = False
