@@ -7,9 +7,8 @@ import functools
 import json
 
 from services.generation.tests.generation_service import service_settings
-from services.generation.tests.integration.test_saga_routing import DONE, routed_catalogue
+from services.generation.tests.routing_support import DONE, Factory, routed_catalogue
 from services.generation.tests.saga_support import SagaClients, funded_account
-from services.generation.tests.unit.test_provider_registry import Factory
 
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier.generation.v1 import generation_pb2 as pb

@@ -5,29 +5,23 @@ every case the user pays the chosen model's frozen price once, or nothing."""
 from __future__ import annotations
 
 import contextlib
-import functools
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
-import yaml
+from services.generation.tests.routing_support import provider, routed_catalogue
 from services.generation.tests.saga_parts import Composition, composition
 from services.generation.tests.saga_support import funded_account, ledger_becomes
 from services.generation.tests.unit.scripted_provider import ScriptedProvider
 
 from atelier.credits.v1 import credits_pb2, credits_pb2_grpc
-from atelier_generation.adapters.catalogue_file import load_catalogue, parse_catalogue
-from atelier_generation.domain.catalogue import Catalogue
 from atelier_generation.domain.generation import CreditsState, Generation, Status
 from atelier_generation.providers.errors import (
     InvalidInput,
-    ProviderError,
     ProviderQuotaExceeded,
     ProviderUnavailable,
     RateLimited,
 )
 from atelier_generation.providers.job import JobState, JobStatus, ProviderOutput
-from atelier_generation.providers.provider import ADAPTER_NAMES
 from atelier_runtime.grpc_client import channel
 from atelier_testing.ids import random_id
 
@@ -43,26 +37,6 @@ ROUTER = {
     "provider_cooldown_s": 600,
     "generation_provider_poll_first_s": 0.01,
 }
-
-
-@functools.cache
-def routed_catalogue() -> Catalogue:
-    """The shipped catalogue with text-to-image's model on `replicate` (2 credits an image),
-    falling back to `spare` on `fal`, which would cost 5."""
-    document: dict[str, Any] = load_catalogue(None, ADAPTER_NAMES).model_dump(
-        mode="json", exclude_defaults=True
-    )
-    tool = next(t for t in document["tools"] if t["id"] == "text-to-image")
-    chosen = tool["models"][0]
-    spare = {**chosen, "id": "spare", "provider": "fal", "provider_model": "fal-ai/flux"}
-    spare["cost"] = {"per_output": 5}
-    chosen.update(provider="replicate", provider_model="owner/image", fallbacks=["spare"])
-    tool["models"] = [chosen, spare]
-    return parse_catalogue(yaml.safe_dump(document), "routed.yaml", ADAPTER_NAMES)
-
-
-def provider(name: str, submits: Sequence[ProviderError | None] = ()) -> ScriptedProvider:
-    return ScriptedProvider([DONE], name=name, submits=submits)
 
 
 class Routing:

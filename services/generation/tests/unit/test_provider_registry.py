@@ -3,28 +3,10 @@ sharing one HTTP client that closes with them."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from services.generation.tests.routing_support import Factory
 
-import httpx
-from services.generation.tests.unit.scripted_provider import ScriptedProvider
-
-from atelier_generation.providers.job import JobState, JobStatus
-from atelier_generation.providers.provider import Provider
 from atelier_generation.providers.registry import remote_providers
 from atelier_generation.providers.remote_config import RemoteProviderConfig
-
-
-@dataclass
-class Factory:
-    """Builds scripted providers and remembers what each was built from."""
-
-    polls: Sequence[JobStatus] = (JobStatus(JobState.RUNNING),)
-    built: list[tuple[RemoteProviderConfig, httpx.AsyncClient]] = field(default_factory=list)
-
-    def __call__(self, config: RemoteProviderConfig, http: httpx.AsyncClient) -> Provider:
-        self.built.append((config, http))
-        return ScriptedProvider(self.polls, name=config.name)
 
 
 def config(name: str) -> RemoteProviderConfig:
