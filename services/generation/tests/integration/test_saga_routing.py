@@ -196,3 +196,35 @@ async def test_an_out_of_credits_provider_cools_down_and_the_user_is_not_billed(
                 r.credits, account, done.id, [f"frozen:{done.id}", f"rolled_back:{done.id}"]
             )
         assert await r.available(account) == 10
+
+
+async def test_a_submit_interrupted_mid_call_is_not_sent_again_and_not_billed(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str
+) -> None:
+    replicate = provider("replicate")
+    async with routing(database_url, nats_url, bus_prefix, credits_address, replicate) as r:
+        account = await funded_account(r.credits, 10)
+        g = await r.saga.saga.submit(
+            account, "k-1", "text-to-image", "local", {"prompt": "a lighthouse"}
+        )
+        claimed = await r.saga.claim()
+        assert claimed is not None
+        await r.saga.step(claimed)  # admitted
+        # The driver recorded its attempt, sent the submit, and died before the answer.
+        await r.saga.pool.execute(
+            "UPDATE generations SET submit_attempts = 1, version = version + 1,"
+            " lease_expires_at = now() WHERE id = $1",
+            g.id,
+        )
+
+        await r.saga.drive_all()
+        done = await r.saga.saga.record.load(g.id)
+
+        assert done is not None
+        assert (done.status, done.credits) == (Status.FAILED, CreditsState.ROLLED_BACK)
+        assert done.failure is not None
+        assert (done.failure.code, done.failure.fault) == ("submit_unconfirmed", "provider")
+        assert replicate.calls == []
+        await ledger_becomes(
+            r.credits, account, done.id, [f"frozen:{done.id}", f"rolled_back:{done.id}"]
+        )

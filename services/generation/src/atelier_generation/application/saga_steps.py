@@ -24,6 +24,7 @@ from atelier_generation.domain.catalogue import Catalogue, Model
 from atelier_generation.domain.generation import (
     DEADLINE,
     INSUFFICIENT_CREDITS,
+    SUBMIT_UNCONFIRMED,
     CreditsState,
     Failure,
     Generation,
@@ -115,20 +116,23 @@ class SagaSteps:
         return g if admitted is None else admitted
 
     async def submit(self, g: Generation) -> Generation:
-        """The attempt is recorded before the call: a resumed generation that finds an attempt
-        without a job id submits again under the next attempt (the first may never have
-        reached the provider; if it did, that job's result is ignored and never billed).
+        """Each submit sent is recorded as an attempt just before it goes out. A generation
+        found with an attempt and no job id was being submitted when its driver died or
+        stopped: that call may have started a job, so it is not sent again anywhere; the
+        generation fails as the provider's fault and is rolled back.
 
         The router picks the model it runs on (the chosen one or a fallback), retrying only
         what cannot have started a job; the price stays the one frozen for the chosen model."""
-        candidates = self._candidates.of(g)
-        g = await self._record.change(g, submit_attempts=g.submit_attempts + 1)
+        if g.submit_attempts > 0:
+            return await self._record.change(g, status=Status.FAILED, failure=SUBMIT_UNCONFIRMED)
+        attempt = _Attempts(self._record, g)
         try:
-            routed = await self._router.submit(g.id, candidates)
+            routed = await self._router.submit(g.id, self._candidates.of(g), attempt.sending)
         except ProviderError as error:
-            return await self._record.change(g, status=Status.FAILED, failure=failure_of(error))
+            failure = failure_of(error)
+            return await self._record.change(attempt.latest, status=Status.FAILED, failure=failure)
         return await self._record.change(
-            g,
+            attempt.latest,
             provider=routed.job.provider,
             provider_job_id=routed.job.job_id,
             run_model=routed.model.id,
@@ -210,6 +214,19 @@ def _error_of(status: JobStatus) -> ProviderError | None:
     if status.state is JobState.FAILED:
         return status.error or ProviderUnavailable("the job failed without a reason")
     return None
+
+
+class _Attempts:
+    """Records each submit just before it is sent; `latest` is the record after the last."""
+
+    def __init__(self, record: SagaRecord, g: Generation) -> None:
+        self._record = record
+        self.latest = g
+
+    async def sending(self, model: Model) -> None:
+        self.latest = await self._record.change(
+            self.latest, submit_attempts=self.latest.submit_attempts + 1
+        )
 
 
 class _ProgressWriter:

@@ -138,3 +138,9 @@ def late_charge_id(generation_id_: str) -> str:
 
 INSUFFICIENT_CREDITS = Failure("insufficient_credits", "not enough credits", "user")
 DEADLINE = "deadline_exceeded"
+# A submit was sent and its answer never recorded (the driver died or stopped during the call).
+SUBMIT_UNCONFIRMED = Failure(
+    "submit_unconfirmed",
+    "the provider call was interrupted and may have started a job; it is not sent again",
+    "provider",
+)

@@ -35,6 +35,9 @@ from atelier_generation.providers.routing.rate import TokenBucket
 from atelier_generation.providers.routing.slots import JobSlots
 
 Sleep = Callable[[float], Awaitable[None]]
+# Called just before a submit is sent, with the model it is sent for: the saga records the
+# attempt there, so a process that dies during the call knows on resume that one was sent.
+Sending = Callable[[Model], Awaitable[None]]
 # Refusals that no retry fixes until someone acts (tops up the account, fixes the key).
 _TRIPS = (ProviderQuotaExceeded, ProviderAuthFailed)
 
@@ -100,7 +103,9 @@ class ProviderRouter:
     def states(self) -> Iterable[tuple[str, BreakerState]]:
         return [(name, breaker.state) for name, breaker in self._breakers.items()]
 
-    async def submit(self, holder: str, candidates: Sequence[Candidate]) -> Routed:
+    async def submit(
+        self, holder: str, candidates: Sequence[Candidate], on_send: Sending | None = None
+    ) -> Routed:
         """Submits `holder`'s generation to the first candidate that takes it; the job keeps a
         slot of its provider until `ended` or `release`. Raises the error that ended it."""
         errors: list[ProviderError] = []
@@ -110,7 +115,7 @@ class ProviderRouter:
                 errors.append(ProviderNotAvailable(f"{name} is not configured", provider=name))
                 continue
             try:
-                job = await self._submit_to(name, holder, candidate)
+                job = await self._submit_to(name, holder, candidate, on_send)
             except ProviderError as error:
                 if not may_retry(error):
                     raise
@@ -137,7 +142,9 @@ class ProviderRouter:
         for slots in self._slots.values():
             await slots.release(holder)
 
-    async def _submit_to(self, name: str, holder: str, candidate: Candidate) -> ProviderJob:
+    async def _submit_to(
+        self, name: str, holder: str, candidate: Candidate, on_send: Sending | None
+    ) -> ProviderJob:
         provider = self._providers[name]
         breaker = self._breakers[name]
         attempt = 0
@@ -151,6 +158,8 @@ class ProviderRouter:
                 raise last or ProviderCoolingDown(f"{name} is cooling down", provider=name)
             try:
                 await self._sleep(self._buckets[name].reserve())
+                if on_send is not None:
+                    await on_send(candidate.model)
                 job = await provider.submit(candidate.model, candidate.params)
             except ProviderError as error:
                 await self._slots[name].release(holder)
