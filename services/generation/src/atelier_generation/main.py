@@ -7,7 +7,7 @@ import functools
 import logging
 import secrets
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from opentelemetry import metrics
@@ -29,6 +29,9 @@ from atelier_generation.providers.local.catalogue_fit import check_local_models
 from atelier_generation.providers.local.provider import NAME as LOCAL
 from atelier_generation.providers.local.running import running_local_provider
 from atelier_generation.providers.provider import ADAPTER_NAMES, Provider
+from atelier_generation.providers.registry import FACTORIES, ProviderFactory, remote_providers
+from atelier_generation.providers.routing.metrics import RouterMetrics
+from atelier_generation.providers.routing.router import ProviderRouter
 from atelier_generation.settings import GenerationSettings
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
@@ -80,9 +83,11 @@ def wire_saga(
     waived = metrics.get_meter("atelier.generation").create_counter(
         "atelier.generation.charge_waived", description="late successes the account could not pay"
     )
+    router = ProviderRouter(providers, settings.router(), metrics=RouterMetrics())
     steps = SagaSteps(
-        record, wallet, providers, catalogue, config, charge_waived=lambda: waived.add(1)
-    )
+        record, wallet, providers, catalogue, config,
+        router=router, charge_waived=lambda: waived.add(1),
+    )  # fmt: skip
     driver = SagaDriver(record, steps, config, owner)
     workers = SagaWorkers(
         driver, count=settings.generation_workers, poll_s=settings.generation_poll_s
@@ -112,7 +117,10 @@ async def _start_relay(
 
 
 async def build(
-    settings: GenerationSettings, scope: ServiceScope, catalogue: Catalogue | None = None
+    settings: GenerationSettings,
+    scope: ServiceScope,
+    catalogue: Catalogue | None = None,
+    factories: Mapping[str, ProviderFactory] = FACTORIES,
 ) -> Sequence[GrpcService]:
     catalogue = catalogue if catalogue is not None else service_catalogue(settings)
     # Opening the database and the bus first means SERVING implies both are reachable.
@@ -127,6 +135,9 @@ async def build(
         local = await scope.enter(running_local_provider(settings.local_provider()))
         _log.info("local provider serving its files", extra={"url": local.files_url})
         providers[LOCAL] = local
+    # Remote adapters share one HTTP client, closed at stop; one without a key is left out.
+    remote = remote_providers(settings.remote_providers(), factories)
+    providers.update(await scope.enter(remote))
     channel = balanced_channel(settings.credits_addr, variable="ATELIER_CREDITS_ADDR")
     scope.resources.push_async_callback(channel.close)
     queries = CatalogueQueries(catalogue)

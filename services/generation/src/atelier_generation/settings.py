@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from atelier_generation.application.saga_config import SagaConfig
+from atelier_generation.provider_settings import ProviderSettings
 from atelier_generation.providers.completion import PollSchedule
 from atelier_generation.providers.local.running import LocalProviderConfig
 from atelier_runtime.grpc_targets import GrpcAddresses
@@ -16,8 +17,9 @@ from atelier_runtime.settings import DatabaseServiceSettings
 from atelier_runtime.settings_types import PortOrAny
 
 
-class GenerationSettings(DatabaseServiceSettings):
-    """Shared settings, the catalogue's file, and the built-in local provider's knobs."""
+class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
+    """Shared settings, the catalogue's file, the built-in local provider's knobs, and the
+    remote providers and the router (ProviderSettings)."""
 
     service_name: str = "generation"
     # A catalogue to use instead of the one shipped in the package (ATELIER_CATALOG).

@@ -1,4 +1,4 @@
-"""A provider that answers polls from a script, for tests of the SDK's waiting loop."""
+"""A provider that answers submits and polls from a script, for tests of the SDK and the router."""
 
 from __future__ import annotations
 
@@ -11,17 +11,33 @@ from atelier_generation.providers.job import JobStatus, ProviderJob, WebhookUpda
 
 
 class ScriptedProvider:
-    """Each poll takes the next step: a status, or an error to raise; the last step repeats."""
+    """Each poll takes the next step: a status, or an error to raise; the last step repeats.
+    Each submit takes the next of `submits`, an error to raise or None to accept it; once they
+    are spent, submits are accepted. `submitted` lists the job ids it accepted (what we pay)."""
 
-    name = "scripted"
-
-    def __init__(self, steps: Sequence[JobStatus | ProviderError]) -> None:
+    def __init__(
+        self,
+        steps: Sequence[JobStatus | ProviderError],
+        *,
+        name: str = "scripted",
+        submits: Sequence[ProviderError | None] = (),
+    ) -> None:
+        self.name = name
         self._steps = list(steps)
+        self._submits = list(submits)
         self.calls: list[str] = []
+        self.submitted: list[str] = []
+        self.models: list[str] = []
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
         self.calls.append("submit")
-        return ProviderJob(self.name, "job-1")
+        refusal = self._submits.pop(0) if self._submits else None
+        if refusal is not None:
+            raise refusal
+        job_id = f"job-{len(self.submitted) + 1}"
+        self.submitted.append(job_id)
+        self.models.append(model.provider_model)
+        return ProviderJob(self.name, job_id)
 
     async def poll(self, job: ProviderJob) -> JobStatus:
         self.calls.append("poll")

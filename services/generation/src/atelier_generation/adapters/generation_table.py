@@ -20,7 +20,7 @@ from atelier_runtime.db import DbConnection, DbPool
 
 _COLUMNS = """id, account_id, tool, model, params, cost, status, credits, version, progress,
     provider, provider_job_id, submit_attempts, deadline_at, cancel_requested, outputs, failure,
-    charged_freeze_id, created_at, updated_at"""
+    charged_freeze_id, created_at, updated_at, run_model, provider_model"""
 # Unsettled: not ended, or ended with its credits still frozen (a compensation is due).
 _UNSETTLED = "(g.status IN ('queued', 'running') OR g.credits = 'frozen')"
 # An older generation of the same account waiting for a slot: slots go in submission order.
@@ -67,14 +67,14 @@ async def save(conn: DbConnection | DbPool, g: Generation, *, holder: str | None
         UPDATE generations SET status = $3, credits = $4, version = $2, progress = $5,
             provider = $6, provider_job_id = $7, submit_attempts = $8, deadline_at = $9,
             cancel_requested = $10, outputs = $11::jsonb, failure = $12::jsonb,
-            charged_freeze_id = $13, updated_at = $14
+            charged_freeze_id = $13, updated_at = $14, run_model = $16, provider_model = $17
         WHERE id = $1 AND version = $2 - 1 AND ($15::text IS NULL OR lease_owner = $15)
         """,
         g.id, g.version, g.status.value, g.credits.value, g.progress, g.provider,
         g.provider_job_id, g.submit_attempts, g.deadline_at, g.cancel_requested,
         json.dumps([_output_json(o) for o in g.outputs]),
         None if g.failure is None else json.dumps(g.failure.__dict__),
-        g.charged_freeze_id, g.updated_at, holder,
+        g.charged_freeze_id, g.updated_at, holder, g.run_model, g.provider_model,
     )  # fmt: skip
     return result.endswith(" 1")
 
@@ -232,4 +232,6 @@ def _generation(row: asyncpg.Record) -> Generation:
         charged_freeze_id=row["charged_freeze_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        run_model=row["run_model"],
+        provider_model=row["provider_model"],
     )

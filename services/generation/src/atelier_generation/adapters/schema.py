@@ -39,4 +39,10 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status IN ('queued', 'running') OR credits = 'frozen';
     CREATE INDEX generations_running ON generations (account_id) WHERE status = 'running';
     """,
+    # The model a job actually runs on (a fallback's id, or the chosen model's) and the
+    # provider's own name for it, recorded with the provider job id.
+    """
+    ALTER TABLE generations ADD COLUMN run_model text NOT NULL DEFAULT '';
+    ALTER TABLE generations ADD COLUMN provider_model text NOT NULL DEFAULT '';
+    """,
 )

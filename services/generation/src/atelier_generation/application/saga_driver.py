@@ -52,7 +52,15 @@ class SagaDriver:
             return loaded
 
     async def drive(self, g: Generation) -> None:
-        """Steps `g` until it is settled or must wait for a slot, then gives the lease back."""
+        """Steps `g` until it is settled or must wait for a slot, then gives the lease back
+        (and the provider slot its job held in this process, whoever drives it next)."""
+        try:
+            await self._drive(g)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._steps.release(g))
+
+    async def _drive(self, g: Generation) -> None:
         pause = 0.0
         try:
             async with self._renewing(g.id) as watch:

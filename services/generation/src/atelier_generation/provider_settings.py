@@ -1,0 +1,135 @@
+"""The remote providers' settings: where each is, its key, its webhook secret, and the router's
+limits, one ATELIER_PROVIDER_<KNOB>_<NAME> variable each.
+
+The fields are spelt out (rather than generated) so every variable is greppable and a bad
+value is named by the settings loader like any other.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from atelier_generation.providers.remote_config import RemoteProviderConfig
+from atelier_generation.providers.routing.config import (
+    BreakerPolicy,
+    ProviderLimits,
+    RetryPolicy,
+    RouterConfig,
+)
+from atelier_runtime.settings import ENV_PREFIX
+from atelier_runtime.settings_types import HttpUrl
+
+# The adapters that call a provider over the internet; each has the variables below.
+REMOTE_ADAPTERS = ("replicate", "fal", "openai", "gemini", "music")
+# The path a provider calls back on, under ATELIER_PUBLIC_URL (the edge's).
+WEBHOOK_PATH = "/v1/webhooks/providers/{name}"
+
+
+class ProviderSettings(BaseSettings):
+    """Mixed into the generation settings; read with the same ATELIER_ prefix."""
+
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    # The edge's public base URL (https://atelier.example); webhooks go to
+    # <public>/v1/webhooks/providers/<name>. Unset: no webhooks, jobs are polled.
+    public_url: HttpUrl | None = None
+
+    # The providers' API roots, the version path included; a fake's in tests.
+    provider_base_url_replicate: HttpUrl = "https://api.replicate.com/v1"
+    provider_base_url_fal: HttpUrl = "https://queue.fal.run"
+    provider_base_url_openai: HttpUrl = "https://api.openai.com/v1"
+    provider_base_url_gemini: HttpUrl = "https://generativelanguage.googleapis.com/v1beta"
+    provider_base_url_music: HttpUrl = "https://api.sunoapi.org/api/v1"
+    # A provider without a key is not configured: its models are listed but cannot run.
+    provider_api_key_replicate: SecretStr | None = None
+    provider_api_key_fal: SecretStr | None = None
+    provider_api_key_openai: SecretStr | None = None
+    provider_api_key_gemini: SecretStr | None = None
+    provider_api_key_music: SecretStr | None = None
+    provider_webhook_secret_replicate: SecretStr | None = None
+    provider_webhook_secret_fal: SecretStr | None = None
+    provider_webhook_secret_openai: SecretStr | None = None
+    provider_webhook_secret_gemini: SecretStr | None = None
+    provider_webhook_secret_music: SecretStr | None = None
+    # One HTTP call's limit (a job's own deadline is its model's max duration).
+    provider_request_timeout_s: float = Field(default=30.0, gt=0, le=600)
+
+    # Jobs submitted and not yet ended, per provider, in this process.
+    provider_max_concurrent_local: int = Field(default=64, ge=1, le=10_000)
+    provider_max_concurrent_replicate: int = Field(default=16, ge=1, le=10_000)
+    provider_max_concurrent_fal: int = Field(default=16, ge=1, le=10_000)
+    provider_max_concurrent_openai: int = Field(default=16, ge=1, le=10_000)
+    provider_max_concurrent_gemini: int = Field(default=16, ge=1, le=10_000)
+    provider_max_concurrent_music: int = Field(default=16, ge=1, le=10_000)
+    # Submits per second per provider in this process (0: unlimited), below the provider's own
+    # limits (Replicate 600 creates a minute, the music API 20 per 10 s).
+    provider_submits_per_s_local: float = Field(default=0.0, ge=0, le=10_000)
+    provider_submits_per_s_replicate: float = Field(default=8.0, ge=0, le=10_000)
+    provider_submits_per_s_fal: float = Field(default=8.0, ge=0, le=10_000)
+    provider_submits_per_s_openai: float = Field(default=5.0, ge=0, le=10_000)
+    provider_submits_per_s_gemini: float = Field(default=5.0, ge=0, le=10_000)
+    provider_submits_per_s_music: float = Field(default=1.5, ge=0, le=10_000)
+
+    # Submit retries on one provider, before its fallbacks.
+    provider_retry_attempts: int = Field(default=3, ge=1, le=10)
+    provider_retry_base_s: float = Field(default=1.0, ge=0, le=60)
+    provider_retry_cap_s: float = Field(default=30.0, ge=0, le=600)
+    # Cool-down: this many failures, and this share of the calls, within the window.
+    provider_breaker_window_s: float = Field(default=60.0, gt=0, le=3600)
+    provider_breaker_min_failures: int = Field(default=5, ge=1, le=10_000)
+    provider_breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    provider_cooldown_s: float = Field(default=30.0, ge=0, le=3600)
+
+    def remote_providers(self) -> list[RemoteProviderConfig]:
+        """Every remote provider with a key, in a fixed order."""
+        configs = []
+        for name in REMOTE_ADAPTERS:
+            key = self._secret(f"provider_api_key_{name}")
+            if key is None:
+                continue
+            configs.append(
+                RemoteProviderConfig(
+                    name=name,
+                    base_url=cast(str, getattr(self, f"provider_base_url_{name}")).rstrip("/"),
+                    api_key=key,
+                    webhook_url=self._webhook_url(name),
+                    webhook_secret=self._secret(f"provider_webhook_secret_{name}"),
+                    request_timeout_s=self.provider_request_timeout_s,
+                )
+            )
+        return configs
+
+    def router(self) -> RouterConfig:
+        return RouterConfig(
+            retry=RetryPolicy(
+                self.provider_retry_attempts, self.provider_retry_base_s, self.provider_retry_cap_s
+            ),
+            breaker=BreakerPolicy(
+                window_s=self.provider_breaker_window_s,
+                min_failures=self.provider_breaker_min_failures,
+                failure_ratio=self.provider_breaker_failure_ratio,
+                cooldown_s=self.provider_cooldown_s,
+            ),
+            limits={name: self._limits(name) for name in ("local", *REMOTE_ADAPTERS)},
+        )
+
+    def _limits(self, name: str) -> ProviderLimits:
+        rate = cast(float, getattr(self, f"provider_submits_per_s_{name}"))
+        return ProviderLimits(
+            max_concurrent=cast(int, getattr(self, f"provider_max_concurrent_{name}")),
+            submits_per_s=rate,
+            burst=max(1, round(rate)),
+        )
+
+    def _secret(self, field: str) -> str | None:
+        value = cast(SecretStr | None, getattr(self, field))
+        text = None if value is None else value.get_secret_value().strip()
+        return text or None  # an empty variable is an unset one
+
+    def _webhook_url(self, name: str) -> str | None:
+        if self.public_url is None:
+            return None
+        return self.public_url.rstrip("/") + WEBHOOK_PATH.format(name=name)
