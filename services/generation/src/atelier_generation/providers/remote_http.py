@@ -14,7 +14,8 @@ from typing import Any
 
 import httpx
 
-from atelier_generation.providers.errors import ProviderTimeout, ProviderUnavailable
+from atelier_generation.providers.errors import ProviderUnavailable
+from atelier_generation.providers.transport import transport_fault
 
 # Large enough for a prediction whose outputs are inline data URLs; anything bigger is not ours.
 MAX_ANSWER_BYTES = 64 * 1024 * 1024
@@ -80,12 +81,9 @@ async def call(
                         f"answered more than {MAX_ANSWER_BYTES:,} bytes", provider=provider
                     )
             return Answer(response.status_code, response.headers, bytes(body))
-    except httpx.TimeoutException:
-        raise ProviderTimeout(f"no answer within {timeout_s:g} s", provider=provider) from None
     except httpx.HTTPError as error:
-        raise ProviderUnavailable(
-            f"could not be reached ({type(error).__name__})", provider=provider
-        ) from None
+        # Whether the request may have started a job decides whether a submit may be sent again.
+        raise transport_fault(error, provider) from None
 
 
 def retry_after_s(headers: httpx.Headers) -> float | None:

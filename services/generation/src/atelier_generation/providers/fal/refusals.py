@@ -22,6 +22,7 @@ from atelier_generation.providers.errors import (
     RateLimited,
 )
 from atelier_generation.providers.remote_http import Answer, retry_after_s
+from atelier_generation.providers.transport import status_may_have_started
 
 NAME = "fal"
 _POLICY = re.compile(r"content_policy|nsfw|safety|content checker|flagged", re.IGNORECASE)
@@ -54,7 +55,9 @@ def refusal(answer: Answer) -> ProviderError:
     if status in (400, 422):
         return InvalidInput(said, provider=NAME)
     # 404 (an unknown app), 499 (canceled), 5xx: nothing the user could change.
-    return ProviderUnavailable(said, provider=NAME)
+    return ProviderUnavailable(
+        said, provider=NAME, may_have_started=status_may_have_started(status)
+    )
 
 
 def _body(raw: bytes) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from atelier_generation.providers.errors import (
     RateLimited,
 )
 from atelier_generation.providers.remote_http import Answer, retry_after_s
+from atelier_generation.providers.transport import status_may_have_started
 
 NAME = "replicate"
 _POLICY = re.compile(r"nsfw|sensitive|safety|content polic|flagged|\bE005\b", re.IGNORECASE)
@@ -47,7 +48,9 @@ def refusal(answer: Answer) -> ProviderError:
         if status == 422 and not _NOT_THE_INPUT.search(_title(answer.body)):
             return InvalidInput(said, provider=NAME)
     # 404 (an unknown model), 409, 5xx and the rest: nothing the user could change.
-    return ProviderUnavailable(said, provider=NAME)
+    return ProviderUnavailable(
+        said, provider=NAME, may_have_started=status_may_have_started(status)
+    )
 
 
 def failure(error: object) -> ProviderError:
