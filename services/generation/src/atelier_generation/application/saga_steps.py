@@ -17,9 +17,12 @@ from atelier_generation.adapters.credits_client import (
     CreditsWallet,
     InsufficientCredits,
 )
+from atelier_generation.application.account_plans import plan_of
+from atelier_generation.application.nudges import Nudges
 from atelier_generation.application.saga_config import SagaConfig
 from atelier_generation.application.saga_record import SagaRecord
 from atelier_generation.application.settlement import Counter, Settlement, cancel_quietly
+from atelier_generation.application.watched_jobs import WatchedProvider, unless_nudged
 from atelier_generation.domain.catalogue import Catalogue, Model
 from atelier_generation.domain.generation import (
     DEADLINE,
@@ -31,9 +34,11 @@ from atelier_generation.domain.generation import (
     Step,
     StoredOutput,
 )
+from atelier_generation.domain.plan_priority import priority_of
 from atelier_generation.providers.completion import wait_for_completion
 from atelier_generation.providers.errors import JobCanceled, ProviderError, RateLimited
 from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
+from atelier_generation.providers.priority import PrioritySubmit
 from atelier_generation.providers.provider import Provider
 
 _log = logging.getLogger(__name__)
@@ -53,12 +58,14 @@ class SagaSteps:
         config: SagaConfig,
         *,
         charge_waived: Counter = lambda: None,
+        nudges: Nudges | None = None,
     ) -> None:
         self._record = record
         self._wallet = wallet
         self._providers = providers
         self._catalogue = catalogue
         self._config = config
+        self._nudges = nudges if nudges is not None else Nudges()
         self._settlement = Settlement(record, wallet, providers, charge_waived=charge_waived)
         self._run: dict[Step, Callable[[Generation], Awaitable[Generation]]] = {
             Step.FREEZE: self.freeze,
@@ -112,7 +119,7 @@ class SagaSteps:
         g = await self._record.change(g, submit_attempts=g.submit_attempts + 1)
         for attempt in range(1, self._config.submit_attempts + 1):
             try:
-                job = await provider.submit(self.model(g), g.params)
+                job = await self._submit_to(provider, g)
             except ProviderError as error:
                 if not error.retryable or attempt == self._config.submit_attempts:
                     return await self._record.change(
@@ -123,6 +130,14 @@ class SagaSteps:
             return await self._record.change(g, provider=job.provider, provider_job_id=job.job_id)
         raise AssertionError("unreachable: the last attempt records its failure")
 
+    async def _submit_to(self, provider: Provider, g: Generation) -> ProviderJob:
+        """Submits, with the account's plan as a priority hint where the provider takes one."""
+        if not isinstance(provider, PrioritySubmit):
+            return await provider.submit(self.model(g), g.params)
+        plan = await plan_of(self._record.pool, g.account_id)
+        priority = priority_of(plan, self._config.plan_priority)
+        return await provider.submit_with_priority(self.model(g), g.params, priority)
+
     def _backoff(self, error: ProviderError, attempt: int) -> float:
         hint = 0.0
         if isinstance(error, RateLimited) and error.retry_after:
@@ -130,32 +145,49 @@ class SagaSteps:
         return max(hint, self._config.submit_backoff_s * 2.0 ** (attempt - 1))
 
     async def wait(self, g: Generation) -> Generation:
-        """Polls the recorded job. A result the provider has is taken even past the deadline
-        (a late success still delivers its output); otherwise the deadline cancels the job."""
+        """Polls the recorded job, and reads what the provider's callbacks recorded of it: a
+        nudge from a callback ends the current wait between polls. A result the provider has
+        is taken even past the deadline (a late success still delivers its output); otherwise
+        the deadline cancels the job."""
         assert g.provider_job_id is not None
         assert g.deadline_at is not None
-        provider = self._providers[g.provider]
+        provider = WatchedProvider(self._providers[g.provider], self._record.pool)
         job = ProviderJob(g.provider, g.provider_job_id)
-        status = await provider.poll(job)
-        left = (g.deadline_at - datetime.now(UTC)).total_seconds()
-        if not status.state.terminal and left <= 0:
-            await cancel_quietly(provider, job)
-            failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
-            return await self._record.change(g, status=Status.FAILED, failure=failure)
-        if not status.state.terminal:
-            progress = _ProgressWriter(self._record, g)
-            try:
-                completed = await wait_for_completion(
-                    provider, self.model(g), job, progress, deadline_s=left,
-                    schedule=self._config.poll_schedule,
-                )  # fmt: skip
-                status = JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
-            except ProviderError as error:
-                status = JobStatus(JobState.FAILED, error=error)
-            except JobCanceled:
-                status = JobStatus(JobState.CANCELED)
-            g = progress.latest
-        return await self._record_end(g, status)
+        progress = _ProgressWriter(self._record, g)
+        while True:
+            with self._nudges.watch(g.id) as nudged:
+                status = await provider.poll(job)
+                left = (g.deadline_at - datetime.now(UTC)).total_seconds()
+                if not status.state.terminal and left <= 0:
+                    await cancel_quietly(provider, job)
+                    failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
+                    return await self._record.change(
+                        progress.latest, status=Status.FAILED, failure=failure
+                    )
+                if not status.state.terminal:
+                    ended = await unless_nudged(
+                        self._completion(provider, g, progress, left), nudged
+                    )
+                    if ended is None:
+                        continue
+                    status = ended
+            return await self._record_end(progress.latest, status)
+
+    async def _completion(
+        self, provider: Provider, g: Generation, progress: _ProgressWriter, left: float
+    ) -> JobStatus:
+        assert g.provider_job_id is not None
+        job = ProviderJob(g.provider, g.provider_job_id)
+        try:
+            completed = await wait_for_completion(
+                provider, self.model(g), job, progress, deadline_s=left,
+                schedule=self._config.poll_schedule,
+            )  # fmt: skip
+        except ProviderError as error:
+            return JobStatus(JobState.FAILED, error=error)
+        except JobCanceled:
+            return JobStatus(JobState.CANCELED)
+        return JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
 
     async def _record_end(self, g: Generation, status: JobStatus) -> Generation:
         if status.state is JobState.SUCCEEDED:
@@ -194,5 +226,6 @@ class _ProgressWriter:
         self.latest = g
 
     async def __call__(self, status: JobStatus) -> None:
-        if status.state is JobState.RUNNING and status.progress != self.latest.progress:
+        # Only forward: a poll answering less than a callback already reported changes nothing.
+        if status.state is JobState.RUNNING and status.progress > self.latest.progress:
             self.latest = await self._record.change(self.latest, progress=status.progress)
