@@ -37,14 +37,15 @@ class Hooked:
         return reply.outcome
 
     async def running(self, account: str) -> tuple[pb.Generation, str]:
-        """A generation submitted and running at the provider, and its provider job id."""
+        """A generation whose driver waits on its provider job (its job id recorded, the
+        provider's first progress too), and that job's id."""
         g = await self.saga.submit(account)
 
-        async def started() -> bool:
+        async def waiting() -> bool:
             latest = await self.saga.get(account, g.id)
-            return latest.status == pb.GENERATION_STATUS_RUNNING and bool(self.provider.states)
+            return latest.status == pb.GENERATION_STATUS_RUNNING and latest.progress == 10
 
-        await eventually(started, 10, what="the job running at the provider")
+        await eventually(waiting, 10, what="the driver waiting on the provider job")
         (job_id,) = self.provider.states
         return g, job_id
 
