@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from nats.js import JetStreamContext
 from opentelemetry import metrics
 
 from atelier.generation.v1 import generation_pb2, generation_pb2_grpc
@@ -17,9 +18,13 @@ from atelier_generation.adapters.catalogue_file import CatalogueError, load_cata
 from atelier_generation.adapters.credits_client import CreditsWallet
 from atelier_generation.adapters.generation_events import GenerationEvents
 from atelier_generation.adapters.schema import MIGRATIONS
+from atelier_generation.adapters.webhook_listener import listen_for_webhooks
 from atelier_generation.api.generation_servicer import GenerationServicer
+from atelier_generation.application.account_plans import PLANS_CONSUMER, record_plan_change
 from atelier_generation.application.catalogue_queries import CatalogueQueries
 from atelier_generation.application.generation_queries import GenerationQueries
+from atelier_generation.application.nudges import Nudges
+from atelier_generation.application.provider_webhooks import ReceiveWebhook
 from atelier_generation.application.saga_driver import SagaDriver, SagaWorkers
 from atelier_generation.application.saga_record import SagaRecord
 from atelier_generation.application.saga_steps import SagaSteps
@@ -35,12 +40,17 @@ from atelier_generation.providers.routing.router import ProviderRouter
 from atelier_generation.settings import GenerationSettings
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
+from atelier_runtime.consumer import IdempotentConsumer
 from atelier_runtime.db import DbPool, apply_migrations
 from atelier_runtime.dead_letters import relay_parking
 from atelier_runtime.grpc_client import balanced_channel
 from atelier_runtime.grpc_server import GrpcService
 from atelier_runtime.outbox import OutboxTableSource, install_outbox
 from atelier_runtime.outbox_relay import OutboxRelay
+from atelier_runtime.processed_messages import (
+    PROCESSED_MESSAGES_COMPONENT,
+    PROCESSED_MESSAGES_MIGRATIONS,
+)
 from atelier_runtime.relay_metrics import observe_relay_lag
 from atelier_runtime.resources import open_bus, open_database
 from atelier_runtime.service import ServiceScope, run_service
@@ -65,6 +75,8 @@ class Saga:
     workers: SagaWorkers
     submit: SubmitGeneration
     queries: GenerationQueries
+    webhooks: ReceiveWebhook
+    nudges: Nudges
 
 
 def wire_saga(
@@ -83,20 +95,24 @@ def wire_saga(
     waived = metrics.get_meter("atelier.generation").create_counter(
         "atelier.generation.charge_waived", description="late successes the account could not pay"
     )
+    nudges = Nudges()
     router = ProviderRouter(providers, settings.router(), metrics=RouterMetrics())
     steps = SagaSteps(
         record, wallet, providers, catalogue, config,
-        router=router, charge_waived=lambda: waived.add(1),
+        router=router, charge_waived=lambda: waived.add(1), nudges=nudges,
     )  # fmt: skip
     driver = SagaDriver(record, steps, config, owner)
     workers = SagaWorkers(
         driver, count=settings.generation_workers, poll_s=settings.generation_poll_s
     )
     wake = workers.wake.set
+    nudges.also_wake(wake)
     return Saga(
         record, steps, driver, workers,
         SubmitGeneration(queries, record, steps, config, owner=owner, wake=wake),
         GenerationQueries(SagaRecord(pool, events), wake=wake),
+        ReceiveWebhook(pool, providers, nudges),
+        nudges,
     )  # fmt: skip
 
 
@@ -116,19 +132,12 @@ async def _start_relay(
     scope.add_readiness_check(lambda: relay.problem(settings.relay_stuck_after_s))
 
 
-async def build(
+async def _start_providers(
     settings: GenerationSettings,
     scope: ServiceScope,
-    catalogue: Catalogue | None = None,
-    factories: Mapping[str, ProviderFactory] = FACTORIES,
-) -> Sequence[GrpcService]:
-    catalogue = catalogue if catalogue is not None else service_catalogue(settings)
-    # Opening the database and the bus first means SERVING implies both are reachable.
-    pool = await open_database(scope, settings)
-    await apply_migrations(pool, "generation", MIGRATIONS)
-    await install_outbox(pool)
-    bus = await open_bus(scope, settings, stream_of="generation")
-    await _start_relay(settings, scope, Publisher(bus.jetstream()))
+    catalogue: Catalogue,
+    factories: Mapping[str, ProviderFactory],
+) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
     if any(model.provider == LOCAL for tool in catalogue.tools for model in tool.models):
         # Started with the service so its file server is up before the saga runs jobs on it.
@@ -138,12 +147,53 @@ async def build(
     # Remote adapters share one HTTP client, closed at stop; one without a key is left out.
     remote = remote_providers(settings.remote_providers(), factories)
     providers.update(await scope.enter(remote))
+    return providers
+
+
+def _start_plans_consumer(
+    settings: GenerationSettings, scope: ServiceScope, pool: DbPool, js: JetStreamContext
+) -> None:
+    names = BusNames(settings.nats_prefix)
+    plans = IdempotentConsumer(
+        js,
+        pool,
+        stream=names.stream("billing"),
+        durable=PLANS_CONSUMER,
+        handler=record_plan_change,
+        filter_subjects=[names.subject("billing", "plan_changed")],
+    )
+    # Not awaited here: billing's stream may not exist yet; run() retries until it does.
+    scope.spawn(plans.run(), name="generation-plans-consumer")
+
+
+async def build(
+    settings: GenerationSettings,
+    scope: ServiceScope,
+    catalogue: Catalogue | None = None,
+    providers: Mapping[str, Provider] | None = None,
+    factories: Mapping[str, ProviderFactory] = FACTORIES,
+) -> Sequence[GrpcService]:
+    """`providers`, when given, run instead of the ones the settings configure (tests);
+    `factories` are the remote adapters a configured provider may be built with."""
+    catalogue = catalogue if catalogue is not None else service_catalogue(settings)
+    # Opening the database and the bus first means SERVING implies both are reachable.
+    pool = await open_database(scope, settings)
+    await apply_migrations(pool, "generation", MIGRATIONS)
+    await install_outbox(pool)
+    await apply_migrations(pool, PROCESSED_MESSAGES_COMPONENT, PROCESSED_MESSAGES_MIGRATIONS)
+    bus = await open_bus(scope, settings, stream_of="generation")
+    await _start_relay(settings, scope, Publisher(bus.jetstream()))
+    _start_plans_consumer(settings, scope, pool, bus.jetstream())
+    if providers is None:
+        providers = await _start_providers(settings, scope, catalogue, factories)
     channel = balanced_channel(settings.credits_addr, variable="ATELIER_CREDITS_ADDR")
     scope.resources.push_async_callback(channel.close)
     queries = CatalogueQueries(catalogue)
-    saga = wire_saga(settings, pool, CreditsWallet(channel), providers, catalogue, queries)
+    saga = wire_saga(settings, pool, CreditsWallet(channel), dict(providers), catalogue, queries)
     scope.spawn(saga.workers.run(), name="generation-saga")
-    servicer = GenerationServicer(queries, saga.submit, saga.queries)
+    assert settings.database_url is not None  # open_database refused to start without it
+    scope.spawn(listen_for_webhooks(settings.database_url, saga.nudges), name="generation-nudges")
+    servicer = GenerationServicer(queries, saga.submit, saga.queries, saga.webhooks)
     return [
         GrpcService.of(
             SERVICE_NAME, generation_pb2_grpc.add_GenerationServiceServicer_to_server, servicer

@@ -50,8 +50,11 @@ class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
     generation_relay_poll_s: float = Field(default=0.2, gt=0, le=60)
     # The first poll of a provider job after its submit; later polls back off to 5 s.
     generation_provider_poll_first_s: float = Field(default=0.25, gt=0, le=60)
+    # Plans whose queued generations are claimed first, in this order (billing's plan ids,
+    # comma-separated); every other plan, "free" included, comes after them, oldest first.
+    generation_plan_priority: Annotated[tuple[str, ...], NoDecode] = ("pro", "standard", "basic")
 
-    @field_validator("local_provider_input_origins", mode="before")
+    @field_validator("local_provider_input_origins", "generation_plan_priority", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -65,6 +68,18 @@ class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
             if not origin.startswith(("http://", "https://")):
                 raise ValueError(f"each origin must start with http:// or https://, got {origin!r}")
         return origins
+
+    @field_validator("generation_plan_priority")
+    @classmethod
+    def _plans(cls, plans: tuple[str, ...]) -> tuple[str, ...]:
+        for plan in plans:
+            if len(plan) > 64 or not plan.isprintable():
+                raise ValueError(
+                    f"each plan id must be at most 64 printable characters, got {plan!r}"
+                )
+        if len(set(plans)) != len(plans):
+            raise ValueError("a plan is listed twice")
+        return plans
 
     def local_provider(self) -> LocalProviderConfig:
         return LocalProviderConfig(
@@ -83,4 +98,5 @@ class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
             lease_s=self.generation_lease_s,
             freeze_margin_s=self.generation_freeze_margin_s,
             poll_schedule=PollSchedule(first_s=self.generation_provider_poll_first_s),
+            plan_priority=self.generation_plan_priority,
         )

@@ -33,6 +33,8 @@ def test_input_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatc
         ("ATELIER_LOCAL_PROVIDER_LATENCY_S", "-1"),
         ("ATELIER_LOCAL_PROVIDER_URL_TTL_S", "0"),
         ("ATELIER_LOCAL_PROVIDER_PORT", "70000"),
+        ("ATELIER_GENERATION_PLAN_PRIORITY", "pro,basic,pro"),
+        ("ATELIER_GENERATION_PLAN_PRIORITY", "pro,bas\x01ic"),
     ],
 )
 def test_a_malformed_value_is_refused_naming_its_variable(
@@ -44,3 +46,10 @@ def test_a_malformed_value_is_refused_naming_its_variable(
         load_settings(GenerationSettings)
 
     assert refused.value.problems[0].startswith(f"{variable}:")
+
+
+def test_plan_priority_is_a_comma_separated_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings(GenerationSettings).saga().plan_priority == ("pro", "standard", "basic")
+    monkeypatch.setenv("ATELIER_GENERATION_PLAN_PRIORITY", "team, pro")
+
+    assert load_settings(GenerationSettings).saga().plan_priority == ("team", "pro")

@@ -79,35 +79,55 @@ async def save(conn: DbConnection | DbPool, g: Generation, *, holder: str | None
     return result.endswith(" 1")
 
 
+async def of_job(conn: DbConnection | DbPool, provider: str, job_id: str) -> Generation | None:
+    """The generation whose recorded provider job this is; None for anything else (an earlier
+    attempt's job, a job of no generation of ours, or one not recorded yet)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM generations WHERE provider = $1 AND provider_job_id = $2",
+        provider,
+        job_id,
+    )
+    return None if row is None else _generation(row)
+
+
 async def holder_of(conn: DbConnection | DbPool, generation_id: str) -> str | None:
     """Who holds the generation's lease now (expired or not); None when nobody does."""
     value = await conn.fetchval("SELECT lease_owner FROM generations WHERE id = $1", generation_id)
     return None if value is None else str(value)
 
 
-async def claim(pool: DbPool, owner: str, lease_s: float, cap: int) -> Generation | None:
-    """Leases the oldest unsettled generation whose lease is free. A queued one is offered only
-    while its account has a running slot free (or when it is to be canceled)."""
+async def claim(
+    pool: DbPool, owner: str, lease_s: float, cap: int, plan_order: Sequence[str] = ()
+) -> Generation | None:
+    """Leases the next unsettled generation whose lease is free: work already under way first
+    (a provider job may be running, credits may wait to settle), then queued work by its
+    account's plan (in `plan_order`, unlisted plans after), then oldest first. A queued one is
+    offered only while its account has a running slot free (or when it is to be canceled)."""
     row = await pool.fetchrow(
         f"""
         UPDATE generations SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
         WHERE id = (
             SELECT g.id FROM generations g
+            LEFT JOIN account_plans p ON p.account_id = g.account_id
             WHERE {_UNSETTLED}
               AND (g.lease_expires_at IS NULL OR g.lease_expires_at < now())
               AND NOT (g.status = 'queued' AND g.credits = 'frozen' AND NOT g.cancel_requested
                        AND ((SELECT count(*) FROM generations r
                              WHERE r.account_id = g.account_id AND r.status = 'running') >= $3
                             OR EXISTS ({_WAITING_BEFORE})))
-            ORDER BY g.seq
+            ORDER BY CASE WHEN g.status = 'queued'
+                          THEN coalesce(array_position($4::text[], p.plan), cardinality($4::text[]) + 1)
+                          ELSE 0 END,
+                     g.seq
             LIMIT 1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF g SKIP LOCKED
         )
         RETURNING {_COLUMNS}
         """,
         owner,
         lease_s,
         cap,
+        list(plan_order),
     )
     return None if row is None else _generation(row)
 

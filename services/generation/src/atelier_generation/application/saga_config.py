@@ -19,6 +19,8 @@ class SagaConfig:
     # How long a generation is left alone after a step failed unexpectedly (credits down).
     retry_after_s: float = 2.0
     poll_schedule: PollSchedule = field(default_factory=PollSchedule)
+    # Plans whose queued work is claimed first, in this order; the other plans come after.
+    plan_priority: tuple[str, ...] = ()
 
     def freeze_ttl(self, max_duration_s: int) -> timedelta:
         return timedelta(seconds=max_duration_s + self.freeze_margin_s)

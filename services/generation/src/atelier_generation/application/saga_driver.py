@@ -40,6 +40,7 @@ class SagaDriver:
             self.owner,
             self._config.lease_s,
             self._config.max_running_per_account,
+            self._config.plan_priority,
         )
 
     async def step(self, g: Generation) -> Generation:

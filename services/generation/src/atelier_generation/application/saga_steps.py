@@ -16,10 +16,13 @@ from atelier_generation.adapters.credits_client import (
     CreditsWallet,
     InsufficientCredits,
 )
+from atelier_generation.application.account_plans import plan_of
+from atelier_generation.application.nudges import Nudges
 from atelier_generation.application.run_candidates import RunCandidates
 from atelier_generation.application.saga_config import SagaConfig
 from atelier_generation.application.saga_record import SagaRecord
 from atelier_generation.application.settlement import Counter, Settlement, cancel_quietly
+from atelier_generation.application.watched_jobs import WatchedProvider, unless_nudged
 from atelier_generation.domain.catalogue import Catalogue, Model
 from atelier_generation.domain.generation import (
     DEADLINE,
@@ -32,6 +35,7 @@ from atelier_generation.domain.generation import (
     Step,
     StoredOutput,
 )
+from atelier_generation.domain.plan_priority import priority_of
 from atelier_generation.providers.completion import wait_for_completion
 from atelier_generation.providers.errors import (
     JobCanceled,
@@ -61,6 +65,7 @@ class SagaSteps:
         *,
         router: ProviderRouter,
         charge_waived: Counter = lambda: None,
+        nudges: Nudges | None = None,
     ) -> None:
         self._record = record
         self._wallet = wallet
@@ -69,6 +74,7 @@ class SagaSteps:
         self._config = config
         self._router = router
         self._candidates = RunCandidates(catalogue)
+        self._nudges = nudges if nudges is not None else Nudges()
         self._settlement = Settlement(record, wallet, providers, charge_waived=charge_waived)
         self._run: dict[Step, Callable[[Generation], Awaitable[Generation]]] = {
             Step.FREEZE: self.freeze,
@@ -127,7 +133,13 @@ class SagaSteps:
             return await self._record.change(g, status=Status.FAILED, failure=SUBMIT_UNCONFIRMED)
         attempt = _Attempts(self._record, g)
         try:
-            routed = await self._router.submit(g.id, self._candidates.of(g), attempt.sending)
+            # The account's plan goes with the submit where a provider queues by priority.
+            priority = priority_of(
+                await plan_of(self._record.pool, g.account_id), self._config.plan_priority
+            )
+            routed = await self._router.submit(
+                g.id, self._candidates.of(g), attempt.sending, priority=priority
+            )
         except ProviderError as error:
             failure = failure_of(error)
             return await self._record.change(attempt.latest, status=Status.FAILED, failure=failure)
@@ -144,35 +156,52 @@ class SagaSteps:
         await self._router.release(g.id)
 
     async def wait(self, g: Generation) -> Generation:
-        """Polls the recorded job. A result the provider has is taken even past the deadline
-        (a late success still delivers its output); otherwise the deadline cancels the job."""
+        """Polls the recorded job, and reads what the provider's callbacks recorded of it: a
+        nudge from a callback ends the current wait between polls. A result the provider has
+        is taken even past the deadline (a late success still delivers its output); otherwise
+        the deadline cancels the job."""
         assert g.provider_job_id is not None
         assert g.deadline_at is not None
-        provider = self._router.provider(g.provider)
+        provider = WatchedProvider(self._router.provider(g.provider), self._record.pool)
         job = ProviderJob(g.provider, g.provider_job_id)
         self._router.resumed(g.id, g.provider)
-        status = await provider.poll(job)
-        left = (g.deadline_at - datetime.now(UTC)).total_seconds()
-        if not status.state.terminal and left <= 0:
-            await cancel_quietly(provider, job)
-            await self._router.ended(g.id, g.provider, ProviderTimeout("deadline"))
-            failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
-            return await self._record.change(g, status=Status.FAILED, failure=failure)
-        if not status.state.terminal:
-            progress = _ProgressWriter(self._record, g)
-            try:
-                completed = await wait_for_completion(
-                    provider, self.run_model(g), job, progress, deadline_s=left,
-                    schedule=self._config.poll_schedule,
-                )  # fmt: skip
-                status = JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
-            except ProviderError as error:
-                status = JobStatus(JobState.FAILED, error=error)
-            except JobCanceled:
-                status = JobStatus(JobState.CANCELED)
-            g = progress.latest
-        await self._job_ended(g, status)
-        return await self._record_end(g, status)
+        progress = _ProgressWriter(self._record, g)
+        while True:
+            with self._nudges.watch(g.id) as nudged:
+                status = await provider.poll(job)
+                left = (g.deadline_at - datetime.now(UTC)).total_seconds()
+                if not status.state.terminal and left <= 0:
+                    await cancel_quietly(provider, job)
+                    await self._router.ended(g.id, g.provider, ProviderTimeout("deadline"))
+                    failure = Failure(DEADLINE, "no result within the model's deadline", "provider")
+                    return await self._record.change(
+                        progress.latest, status=Status.FAILED, failure=failure
+                    )
+                if not status.state.terminal:
+                    ended = await unless_nudged(
+                        self._completion(provider, g, progress, left), nudged
+                    )
+                    if ended is None:
+                        continue
+                    status = ended
+            await self._job_ended(progress.latest, status)
+            return await self._record_end(progress.latest, status)
+
+    async def _completion(
+        self, provider: Provider, g: Generation, progress: _ProgressWriter, left: float
+    ) -> JobStatus:
+        assert g.provider_job_id is not None
+        job = ProviderJob(g.provider, g.provider_job_id)
+        try:
+            completed = await wait_for_completion(
+                provider, self.run_model(g), job, progress, deadline_s=left,
+                schedule=self._config.poll_schedule,
+            )  # fmt: skip
+        except ProviderError as error:
+            return JobStatus(JobState.FAILED, error=error)
+        except JobCanceled:
+            return JobStatus(JobState.CANCELED)
+        return JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
 
     async def _job_ended(self, g: Generation, status: JobStatus) -> None:
         if status.state is JobState.CANCELED:
@@ -237,5 +266,6 @@ class _ProgressWriter:
         self.latest = g
 
     async def __call__(self, status: JobStatus) -> None:
-        if status.state is JobState.RUNNING and status.progress != self.latest.progress:
+        # Only forward: a poll answering less than a callback already reported changes nothing.
+        if status.state is JobState.RUNNING and status.progress > self.latest.progress:
             self.latest = await self._record.change(self.latest, progress=status.progress)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from atelier_generation.domain.catalogue import Model
+from atelier_generation.domain.plan_priority import Priority
 from atelier_generation.providers.errors import (
     ContentPolicy,
     ProviderError,
@@ -104,6 +105,13 @@ class LocalProvider:
         self._jobs[job_id] = job
         job.task = asyncio.create_task(self._run(job), name=f"local-job-{job_id}")
         return ProviderJob(NAME, job_id)
+
+    async def submit_with_priority(
+        self, model: Model, params: Mapping[str, Any], priority: Priority
+    ) -> ProviderJob:
+        """Takes the hint and changes nothing: every local job starts at once, there is no
+        queue of its own to reorder (the saga's claim order already put paid plans first)."""
+        return await self.submit(model, params)
 
     async def poll(self, job: ProviderJob) -> JobStatus:
         known = self._jobs.get(job.job_id)

@@ -26,6 +26,7 @@ from atelier_generation.providers.errors import (
     ProviderQuotaExceeded,
 )
 from atelier_generation.providers.job import ProviderJob
+from atelier_generation.providers.priority import Priority, PrioritySubmit
 from atelier_generation.providers.provider import Provider
 from atelier_generation.providers.routing.backoff import Jitter, may_retry, retry_delay
 from atelier_generation.providers.routing.breaker import BreakerState, CircuitBreaker, Clock
@@ -104,7 +105,12 @@ class ProviderRouter:
         return [(name, breaker.state) for name, breaker in self._breakers.items()]
 
     async def submit(
-        self, holder: str, candidates: Sequence[Candidate], on_send: Sending | None = None
+        self,
+        holder: str,
+        candidates: Sequence[Candidate],
+        on_send: Sending | None = None,
+        *,
+        priority: Priority | None = None,
     ) -> Routed:
         """Submits `holder`'s generation to the first candidate that takes it; the job keeps a
         slot of its provider until `ended` or `release`. Raises the error that ended it."""
@@ -115,7 +121,7 @@ class ProviderRouter:
                 errors.append(ProviderNotAvailable(f"{name} is not configured", provider=name))
                 continue
             try:
-                job = await self._submit_to(name, holder, candidate, on_send)
+                job = await self._submit_to(name, holder, candidate, on_send, priority)
             except ProviderError as error:
                 if not may_retry(error):
                     raise
@@ -143,7 +149,12 @@ class ProviderRouter:
             await slots.release(holder)
 
     async def _submit_to(
-        self, name: str, holder: str, candidate: Candidate, on_send: Sending | None
+        self,
+        name: str,
+        holder: str,
+        candidate: Candidate,
+        on_send: Sending | None,
+        priority: Priority | None,
     ) -> ProviderJob:
         provider = self._providers[name]
         breaker = self._breakers[name]
@@ -160,7 +171,12 @@ class ProviderRouter:
                 await self._sleep(self._buckets[name].reserve())
                 if on_send is not None:
                     await on_send(candidate.model)
-                job = await provider.submit(candidate.model, candidate.params)
+                if priority is not None and isinstance(provider, PrioritySubmit):
+                    job = await provider.submit_with_priority(
+                        candidate.model, candidate.params, priority
+                    )
+                else:
+                    job = await provider.submit(candidate.model, candidate.params)
             except ProviderError as error:
                 await self._slots[name].release(holder)
                 self._judge(name, error)
