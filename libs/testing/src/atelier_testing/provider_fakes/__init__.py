@@ -1,0 +1,1 @@
+"""Faithful fakes of the remote generation providers, each a real HTTP server."""
