@@ -20,7 +20,13 @@ def _openai() -> Fake:
     return OpenAIFake()
 
 
-FAKES: dict[str, Callable[[], Fake]] = {"openai": _openai}
+def _gemini() -> Fake:
+    from atelier_testing.provider_fakes.gemini import GeminiFake
+
+    return GeminiFake(video_s=10.0)
+
+
+FAKES: dict[str, Callable[[], Fake]] = {"openai": _openai, "gemini": _gemini}
 
 
 def main(argv: list[str] | None = None) -> int:
