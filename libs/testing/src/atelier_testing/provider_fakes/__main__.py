@@ -26,7 +26,13 @@ def _gemini() -> Fake:
     return GeminiFake(video_s=10.0)
 
 
-FAKES: dict[str, Callable[[], Fake]] = {"openai": _openai, "gemini": _gemini}
+def _music() -> Fake:
+    from atelier_testing.provider_fakes.music import MusicFake
+
+    return MusicFake(stage_s=5.0)
+
+
+FAKES: dict[str, Callable[[], Fake]] = {"openai": _openai, "gemini": _gemini, "music": _music}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,6 +23,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
 
 Clock = Callable[[], float]
 START_TIMEOUT_S = 10.0
@@ -173,3 +174,32 @@ def serving(fake: FakeT, host: str = "127.0.0.1", port: int = 0) -> Iterator[Fak
         yield fake
     finally:
         server.stop()
+
+
+@dataclass(frozen=True)
+class Delivery:
+    headers: dict[str, str]
+    body: bytes
+
+
+class CallbackReceiver:
+    """Stands in for our webhook endpoint: records each delivery; answers 500 to the first
+    `fail_first` ones, so a sender's retries can be seen."""
+
+    def __init__(self, fail_first: int = 0) -> None:
+        self.fail_first = fail_first
+        self.deliveries: list[Delivery] = []
+        self.base_url = ""
+        self._lock = threading.Lock()
+        self.app = Starlette(routes=[Route("/hook", self._hook, methods=["POST"])])
+
+    @property
+    def url(self) -> str:
+        return f"{self.base_url}/hook"
+
+    async def _hook(self, request: Request) -> Response:
+        delivery = Delivery(dict(request.headers), await request.body())
+        with self._lock:
+            self.deliveries.append(delivery)
+            refused = len(self.deliveries) <= self.fail_first
+        return PlainTextResponse("no" if refused else "ok", status_code=500 if refused else 200)
