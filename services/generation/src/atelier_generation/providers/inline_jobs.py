@@ -31,7 +31,7 @@ from atelier_generation.providers.inline_outputs import InlineOutputs, suffix_fo
 from atelier_generation.providers.job import JobState, JobStatus, ProviderOutput
 
 _log = logging.getLogger(__name__)
-_JOB_ID = re.compile(r"^[a-z]{1,20}-[0-9a-f]{24}$")
+_JOB_ID = re.compile(r"^[a-z0-9_-]{1,40}-[0-9a-f]{24}$")  # no dots or slashes: a folder name
 # Progress while the call runs, which tells nothing: creep towards this as the expected time
 # passes, so a user sees life without a promise.
 _CREEP_CEILING = 90
