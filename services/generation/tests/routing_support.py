@@ -53,6 +53,8 @@ class Factory:
     polls: Sequence[JobStatus] = (JobStatus(JobState.RUNNING),)
     built: list[tuple[RemoteProviderConfig, httpx.AsyncClient]] = field(default_factory=list)
 
-    def __call__(self, config: RemoteProviderConfig, http: httpx.AsyncClient) -> Provider:
+    def __call__(
+        self, config: RemoteProviderConfig, http: httpx.AsyncClient, kit: object = None
+    ) -> Provider:
         self.built.append((config, http))
         return ScriptedProvider(self.polls, name=config.name)

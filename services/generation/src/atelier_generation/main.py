@@ -32,11 +32,20 @@ from atelier_generation.application.submission import SubmitGeneration
 from atelier_generation.domain.catalogue import Catalogue
 from atelier_generation.providers.local.catalogue_fit import check_local_models
 from atelier_generation.providers.local.provider import NAME as LOCAL
-from atelier_generation.providers.local.running import running_local_provider
+from atelier_generation.providers.local.running import (
+    running_local_provider,
+    served_files_config,
+)
 from atelier_generation.providers.provider import ADAPTER_NAMES, Provider
-from atelier_generation.providers.registry import FACTORIES, ProviderFactory, remote_providers
+from atelier_generation.providers.registry import (
+    FACTORIES,
+    AdapterKit,
+    ProviderFactory,
+    remote_providers,
+)
 from atelier_generation.providers.routing.metrics import RouterMetrics
 from atelier_generation.providers.routing.router import ProviderRouter
+from atelier_generation.providers.served_files import serving_files
 from atelier_generation.settings import GenerationSettings
 from atelier_runtime.bus import Publisher
 from atelier_runtime.bus_names import BusNames
@@ -139,14 +148,28 @@ async def _start_providers(
     factories: Mapping[str, ProviderFactory],
 ) -> dict[str, Provider]:
     providers: dict[str, Provider] = {}
-    if any(model.provider == LOCAL for tool in catalogue.tools for model in tool.models):
-        # Started with the service so its file server is up before the saga runs jobs on it.
-        local = await scope.enter(running_local_provider(settings.local_provider()))
-        _log.info("local provider serving its files", extra={"url": local.files_url})
-        providers[LOCAL] = local
+    configured = settings.remote_providers()
+    uses_local = any(m.provider == LOCAL for tool in catalogue.tools for m in tool.models)
+    if not uses_local and not configured:
+        return providers
+    # One file server per process, started before the saga runs jobs: the local provider's
+    # outputs and remote providers' inline outputs are served from it until media copies them.
+    served = await scope.enter(
+        serving_files(served_files_config(settings.local_provider()), prefix="atelier-files-")
+    )
+    _log.info("serving generated files", extra={"url": served.url})
+    if uses_local:
+        providers[LOCAL] = await scope.enter(
+            running_local_provider(settings.local_provider(), served)
+        )
     # Remote adapters share one HTTP client, closed at stop; one without a key is left out.
-    remote = remote_providers(settings.remote_providers(), factories)
-    providers.update(await scope.enter(remote))
+    kit = AdapterKit(
+        served=served,
+        journal=settings.provider_journal_dir,
+        catalogue=catalogue,
+        fal_jwks_url=settings.provider_jwks_url_fal,
+    )
+    providers.update(await scope.enter(remote_providers(configured, factories, kit)))
     return providers
 
 

@@ -7,9 +7,10 @@ value is named by the settings loader like any other.
 
 from __future__ import annotations
 
-from typing import cast
+from pathlib import Path
+from typing import Self, cast
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from atelier_generation.providers.remote_config import RemoteProviderConfig
@@ -42,7 +43,7 @@ class ProviderSettings(BaseSettings):
     provider_base_url_fal: HttpUrl = "https://queue.fal.run"
     provider_base_url_openai: HttpUrl = "https://api.openai.com/v1"
     provider_base_url_gemini: HttpUrl = "https://generativelanguage.googleapis.com/v1beta"
-    provider_base_url_music: HttpUrl = "https://api.sunoapi.org/api/v1"
+    provider_base_url_music: HttpUrl = "https://api.sunoapi.org"
     # A provider without a key is not configured: its models are listed but cannot run.
     provider_api_key_replicate: SecretStr | None = None
     provider_api_key_fal: SecretStr | None = None
@@ -54,6 +55,12 @@ class ProviderSettings(BaseSettings):
     provider_webhook_secret_openai: SecretStr | None = None
     provider_webhook_secret_gemini: SecretStr | None = None
     provider_webhook_secret_music: SecretStr | None = None
+    # Where fal publishes the keys its callbacks are signed with (a fake's in tests).
+    provider_jwks_url_fal: HttpUrl = "https://rest.fal.ai/.well-known/jwks.json"
+    # Where adapters of synchronous APIs (OpenAI images, Gemini images) journal each call and its
+    # result, so a restart answers from the journal instead of paying again. One folder per
+    # process; unset: a call in flight at a restart is lost (failed as the provider's, refunded).
+    provider_journal_dir: Path | None = None
     # One HTTP call's limit (a job's own deadline is its model's max duration).
     provider_request_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
@@ -82,6 +89,16 @@ class ProviderSettings(BaseSettings):
     provider_breaker_min_failures: int = Field(default=5, ge=1, le=10_000)
     provider_breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
     provider_cooldown_s: float = Field(default=30.0, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _music_calls_back(self) -> Self:
+        # The music API takes no job without a callback URL.
+        if self._secret("provider_api_key_music") and self.public_url is None:
+            raise ValueError(
+                "ATELIER_PUBLIC_URL must be set when ATELIER_PROVIDER_API_KEY_MUSIC is: "
+                "the music API calls back on <public>/v1/webhooks/providers/music"
+            )
+        return self
 
     def remote_providers(self) -> list[RemoteProviderConfig]:
         """Every remote provider with a key, in a fixed order."""

@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from atelier_generation.providers.data_url_outputs import serving_data_url_outputs
+from atelier_generation.providers.data_url_outputs import DataUrlOutputs
 from atelier_generation.providers.errors import ProviderUnavailable, WebhookRejected
 from atelier_generation.providers.job import JobState, ProviderJob
 from atelier_generation.providers.remote_config import RemoteProviderConfig
 from atelier_generation.providers.replicate.provider import ReplicateProvider
+from atelier_generation.providers.served_files import ServedFilesConfig, serving_files
 from atelier_testing.polling import eventually
 from atelier_testing.provider_fakes.common_replicate_fal import FakeHttpServer, WebhookReceiver
 from atelier_testing.provider_fakes.replicate import FakeReplicate
@@ -212,8 +213,10 @@ async def test_an_inline_output_is_served_at_a_temporary_url(hostile: dict[str, 
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
     prediction = {"id": "abc", "status": "succeeded", "output": [data_url]}
     hostile["get"] = lambda _: Response(json.dumps(prediction), 200, media_type="application/json")
-    async with http_client() as http, serving_data_url_outputs() as inline:
+    served = serving_files(ServedFilesConfig(), prefix="atelier-test-inline-")
+    async with http_client() as http, served as files:
         config = RemoteProviderConfig("replicate", f"{_base(hostile)}/v1", "k")
+        inline = DataUrlOutputs(files.files, files.server)
         replicate = ReplicateProvider(config, http, inline=inline)
         first = await replicate.poll(ProviderJob("replicate", "abc"))
         again = await replicate.poll(ProviderJob("replicate", "abc"))

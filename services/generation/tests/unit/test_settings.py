@@ -53,3 +53,18 @@ def test_plan_priority_is_a_comma_separated_order(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv("ATELIER_GENERATION_PLAN_PRIORITY", "team, pro")
 
     assert load_settings(GenerationSettings).saga().plan_priority == ("team", "pro")
+
+
+def test_the_music_key_without_a_public_url_is_refused_in_one_line_without_secrets(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ATELIER_PROVIDER_API_KEY_MUSIC", "music-secret-key")
+    with pytest.raises(SettingsError) as refused:
+        load_settings(GenerationSettings)
+    (line,) = refused.value.problems
+    assert line.startswith("ATELIER_PUBLIC_URL must be set when ATELIER_PROVIDER_API_KEY_MUSIC")
+    assert "music-secret-key" not in line
+
+    monkeypatch.setenv("ATELIER_PUBLIC_URL", "https://atelier.example")
+    (music,) = load_settings(GenerationSettings).remote_providers()
+    assert music.webhook_url == "https://atelier.example/v1/webhooks/providers/music"

@@ -9,14 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
 import hashlib
 import mimetypes
-import tempfile
 import urllib.parse
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 from atelier_generation.providers.errors import ProviderUnavailable
 from atelier_generation.providers.job import ProviderOutput
@@ -75,26 +71,3 @@ def decode_data_url(data_url: str, *, provider: str) -> tuple[str, bytes]:
             "an inline output is not valid base64", provider=provider
         ) from None
     return content_type, data
-
-
-@contextlib.asynccontextmanager
-async def serving_data_url_outputs(
-    *,
-    ttl_s: float = 3600.0,
-    max_bytes: int = 200 * 1024 * 1024,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    folder: Path | None = None,
-) -> AsyncIterator[DataUrlOutputs]:
-    """A folder (temporary unless given) and its file server, until the block ends."""
-    async with contextlib.AsyncExitStack() as stack:
-        if folder is None:
-            folder = Path(
-                stack.enter_context(tempfile.TemporaryDirectory(prefix="atelier-inline-"))
-            )
-        folder.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles(folder, ttl_s=ttl_s, max_bytes=max_bytes)
-        server = FileServer(files, host, port)
-        await server.start()
-        stack.push_async_callback(server.close)
-        yield DataUrlOutputs(files, server)
