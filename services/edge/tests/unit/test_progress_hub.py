@@ -5,6 +5,7 @@ the snapshot it was sent when its resume point was no longer held."""
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hypothesis import given, settings
@@ -131,7 +132,7 @@ def test_every_client_sees_each_event_once_in_order_live_or_in_a_snapshot(
     world.published = min(before_start, len(schedule))
     hub.begin(after_seq=world.published)
     clients = [Client(GENERATIONS[n % len(GENERATIONS)], capacities[n]) for n in range(4)]
-    actions = {
+    actions: dict[str, Callable[[Client, int], None]] = {
         "publish": lambda c, lead: world.publish(),
         "connect": world.connect,
         "drain": lambda c, lead: world.drain(c),

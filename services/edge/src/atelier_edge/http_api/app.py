@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,18 +13,27 @@ from starlette.exceptions import HTTPException
 
 from atelier_edge.adapters.billing_client import BillingClient
 from atelier_edge.adapters.health_probe import HealthProbe
-from atelier_edge.http_api import health_routes, webhook_routes
+from atelier_edge.http_api import event_routes, health_routes, webhook_routes
 from atelier_edge.http_api.problems import problem
+from atelier_edge.live_wiring import running_live_progress
 from atelier_edge.settings import EdgeSettings
 
 
-def create_app(settings: EdgeSettings) -> FastAPI:
+def create_app(settings: EdgeSettings, caller: Callable[..., Any] | None = None) -> FastAPI:
+    """`caller`: the dependency answering the signed-in account id; routes that need one (the
+    live events) are mounted only with it."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # gRPC channels bind to the running loop, so they are made here and not at import.
         app.state.health_probe = HealthProbe(settings.backends(), settings.readiness_timeout_s)
         app.state.billing = BillingClient(settings.billing_addr)
-        yield
+        async with AsyncExitStack() as live:
+            if caller is not None:
+                app.state.live_progress = await live.enter_async_context(
+                    running_live_progress(settings)
+                )
+            yield
         await app.state.health_probe.close()
         await app.state.billing.close()
 
@@ -32,6 +42,8 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app.state.instance_id = settings.instance_id
     app.include_router(health_routes.router)
     app.include_router(webhook_routes.router)
+    if caller is not None:
+        app.include_router(event_routes.router(caller))
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
