@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ from atelier_edge.application.inflight import InflightLimit, TooManyInFlight
 from atelier_edge.domain.token_bucket import TokenBuckets
 from atelier_edge.http_api import (
     account_routes,
+    event_routes,
     generation_routes,
     health_routes,
     key_routes,
@@ -35,19 +36,27 @@ from atelier_edge.http_api import (
     tool_routes,
     webhook_routes,
 )
+from atelier_edge.http_api.auth import account_id
 from atelier_edge.http_api.body_limit import BodyLimit
 from atelier_edge.http_api.problems import ProblemError, problem
 from atelier_edge.http_api.upstream_errors import upstream_problem
+from atelier_edge.live_wiring import running_live_progress
 from atelier_edge.settings import EdgeSettings
 from atelier_runtime.db import apply_migrations, create_pool, ensure_database
 
 
-def create_app(settings: EdgeSettings) -> FastAPI:
+def create_app(settings: EdgeSettings, caller: Callable[..., Any] = account_id) -> FastAPI:
+    """`caller`: the dependency answering the signed-in account id of a live event stream."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # gRPC channels bind to the running loop, so they are made here and not at import.
         async with AsyncExitStack() as stack:
             await _open_collaborators(app, settings, stack)
+            # One bus subscription per process, fanned out to every open event stream.
+            app.state.live_progress = await stack.enter_async_context(
+                running_live_progress(settings)
+            )
             yield
 
     # FastAPI's defaults: the document at /openapi.json, its interactive docs at /docs.
@@ -67,6 +76,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         webhook_routes,
     ):
         app.include_router(module.router)
+    app.include_router(event_routes.router(caller))
     _add_error_handlers(app)
     app.add_middleware(
         BodyLimit,
