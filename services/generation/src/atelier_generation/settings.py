@@ -43,7 +43,7 @@ class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
     # per process, a driver's lease, how often idle drivers look for work, and how long a
     # freeze outlives the model's deadline.
     generation_max_running_per_account: int = Field(default=4, ge=1, le=1000)
-    generation_workers: int = Field(default=8, ge=1, le=256)
+    generation_workers: int = Field(default=32, ge=1, le=256)
     generation_lease_s: float = Field(default=30.0, ge=0.3, le=3600)
     generation_poll_s: float = Field(default=0.5, gt=0, le=60)
     generation_freeze_margin_s: float = Field(default=600.0, ge=0, le=86_400)

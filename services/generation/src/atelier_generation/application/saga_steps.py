@@ -36,7 +36,7 @@ from atelier_generation.domain.generation import (
     StoredOutput,
 )
 from atelier_generation.domain.plan_priority import priority_of
-from atelier_generation.providers.completion import wait_for_completion
+from atelier_generation.providers.completion import PollSchedule, wait_for_completion
 from atelier_generation.providers.errors import (
     JobCanceled,
     ProviderError,
@@ -195,13 +195,19 @@ class SagaSteps:
         try:
             completed = await wait_for_completion(
                 provider, self.run_model(g), job, progress, deadline_s=left,
-                schedule=self._config.poll_schedule,
+                schedule=self._schedule(g.provider),
             )  # fmt: skip
         except ProviderError as error:
             return JobStatus(JobState.FAILED, error=error)
         except JobCanceled:
             return JobStatus(JobState.CANCELED)
         return JobStatus(JobState.SUCCEEDED, 100, completed.outputs)
+
+    def _schedule(self, provider: str) -> PollSchedule:
+        """The provider's own poll schedule where it has one (an in-process provider), else the
+        service's."""
+        own = getattr(self._router.provider(provider), "poll_schedule", None)
+        return own if isinstance(own, PollSchedule) else self._config.poll_schedule
 
     async def _job_ended(self, g: Generation, status: JobStatus) -> None:
         if status.state is JobState.CANCELED:

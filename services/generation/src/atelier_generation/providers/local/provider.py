@@ -19,6 +19,7 @@ from typing import Any
 
 from atelier_generation.domain.catalogue import Model
 from atelier_generation.domain.plan_priority import Priority
+from atelier_generation.providers.completion import PollSchedule
 from atelier_generation.providers.errors import (
     ContentPolicy,
     ProviderError,
@@ -67,6 +68,9 @@ class LocalProvider:
     """Jobs run as tasks of this process; a restart loses them, as a provider outage would."""
 
     name = NAME
+    # Its polls are lookups in this process's memory: asking often costs nothing and sees a
+    # job's end within a few milliseconds (a remote provider is asked far less often).
+    poll_schedule = PollSchedule(first_s=0.01, factor=1.5, longest_s=0.25)
 
     def __init__(
         self,
