@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import io
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from PIL import Image
-from services.generation.tests.inline_support import Clock, inline_outputs, model
+from services.generation.tests.inline_support import Clock, inline_outputs, model, picture
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.inline_outputs import InlineOutputs
@@ -78,15 +76,11 @@ async def finished(provider: OpenAIProvider, job: ProviderJob) -> JobStatus:
 
 
 def png(colour: str, size: tuple[int, int] = (8, 8)) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGBA", size, colour).save(out, format="PNG")
-    return out.getvalue()
+    return picture("PNG", colour, size)
 
 
 def jpeg(colour: str) -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (8, 8), colour).save(out, format="JPEG")
-    return out.getvalue()
+    return picture("JPEG", colour)
 
 
 async def test_an_input_image_is_uploaded_to_the_edits_endpoint_byte_for_byte(
