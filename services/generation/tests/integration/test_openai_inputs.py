@@ -12,20 +12,33 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import openai
 import pytest
-from services.generation.tests.inline_support import Clock, inline_outputs, model, picture
+from services.generation.tests.inline_support import (
+    Clock,
+    download,
+    inline_outputs,
+    model,
+    picture,
+)
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.inline_outputs import InlineOutputs
-from atelier_generation.providers.input_fetch import InputFetcher
+from atelier_generation.providers.input_fetch import InputFetcher, InputFilesConfig
 from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
 from atelier_generation.providers.openai.provider import OpenAIProvider
+from atelier_generation.providers.registry import AdapterKit, remote_providers
 from atelier_generation.providers.remote_config import RemoteProviderConfig
+from atelier_generation.providers.served_files import ServedFilesConfig, serving_files
 from atelier_testing.provider_fakes.common_inline import serving
 from atelier_testing.provider_fakes.common_inline_media import wav_bytes
 from atelier_testing.provider_fakes.openai import OpenAIFake
 
 GPT = model("openai", "gpt-image-1")
+
+
+def openai_client(fake: OpenAIFake) -> openai.OpenAI:
+    return openai.OpenAI(api_key=fake.api_key, base_url=f"{fake.base_url}/v1", max_retries=0)
 
 
 @dataclass
@@ -222,3 +235,31 @@ async def test_without_an_input_fetcher_an_edit_is_a_configuration_fault(
         provider = OpenAIProvider(config, http, outputs)
         with pytest.raises(errors.ProviderUnavailable):
             await provider.submit(GPT, {"prompt": "x", "image_url": "http://127.0.0.1:1/a.png"})
+
+
+async def test_the_registry_lets_adapters_read_our_files_and_the_configured_origins_only(
+    fake: OpenAIFake, tmp_path: Path
+) -> None:
+    # The fake's own file host stands in for the media bucket: allowed by configuration.
+    dall_e = await asyncio.to_thread(
+        openai_client(fake).images.generate, model="dall-e-2", prompt="a cat"
+    )
+    assert dall_e.data is not None
+    bucket_url = dall_e.data[0].url or ""
+    config = RemoteProviderConfig("openai", f"{fake.base_url}/v1", "sk-fake-openai")
+    inputs = InputFilesConfig(origins=(fake.base_url,), max_bytes=1 << 20, timeout_s=5.0)
+    async with serving_files(ServedFilesConfig(folder=tmp_path), prefix="t-") as served:
+        kit = AdapterKit(served=served, inputs=inputs)
+        async with remote_providers([config], kit=kit) as providers:
+            provider = providers["openai"]
+            assert isinstance(provider, OpenAIProvider)
+            ours = (await kit.inline().publish(png("red"), "image/png")).url
+            for url in (ours, bucket_url):
+                job = await provider.submit(GPT, {"prompt": "again", "image_url": url})
+                assert (await finished(provider, job)).state is JobState.SUCCEEDED
+            with pytest.raises(errors.InvalidInput):
+                await provider.submit(
+                    GPT, {"prompt": "x", "image_url": "https://elsewhere.example/a.png"}
+                )
+    bucket_file = (await download(bucket_url)).content
+    assert [u[3] for u in fake.uploads] == [png("red"), bucket_file]
