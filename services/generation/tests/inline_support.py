@@ -92,3 +92,14 @@ def closed_port() -> Iterator[str]:
 
 def params(**values: Any) -> dict[str, Any]:
     return values
+
+
+def picture(fmt: str, colour: str = "red", size: tuple[int, int] = (8, 8)) -> bytes:
+    """A small real image file: `fmt` is PNG, JPEG or WEBP."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGBA" if fmt == "PNG" else "RGB", size, colour).save(out, format=fmt)
+    return out.getvalue()

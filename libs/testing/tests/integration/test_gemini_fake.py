@@ -88,6 +88,25 @@ def test_generate_content_returns_an_inline_image_and_usage(fake: GeminiFake) ->
     assert picture.size == (112, 63)
     assert response.usage_metadata is not None
     assert response.usage_metadata.total_token_count
+    assert fake.images == [("generateContent", "image/png", png.getvalue())]
+
+
+def test_an_input_image_that_is_not_the_type_it_declares_is_refused(fake: GeminiFake) -> None:
+    google = client(fake)
+    with pytest.raises(errors.ClientError) as refused:
+        google.models.generate_content(
+            model="gemini-2.5-flash-image",
+            contents=types.Content(
+                role="user",
+                parts=[
+                    types.Part.from_text(text="a cat"),
+                    types.Part.from_bytes(data=b"RIFF0000WAVEfmt ", mime_type="image/png"),
+                ],
+            ),
+        )
+    assert refused.value.status == "INVALID_ARGUMENT"
+    assert "Unable to process input image" in (refused.value.message or "")
+    assert not fake.images
 
 
 def test_a_safety_block_is_a_200_without_an_image(fake: GeminiFake) -> None:
@@ -136,6 +155,7 @@ def test_veo_runs_as_an_operation_and_the_video_downloads_with_the_key(fake: Gem
     )
     assert operation.name is not None
     assert operation.name.startswith("models/veo-3.0-generate-001/operations/")
+    assert fake.images == [("predictLongRunning", "image/png", png.getvalue())]
     operation = finished(google, operation)
     assert operation.done
     assert operation.response is not None

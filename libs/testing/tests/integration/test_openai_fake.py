@@ -120,3 +120,48 @@ def test_x_should_retry_false_stops_the_client_retrying_a_500(fake: OpenAIFake) 
             model="gpt-image-1", prompt="[fake:500] [fake:no-retry]"
         )
     assert fake.calls_with("[fake:500] [fake:no-retry]") == 1
+
+
+def test_an_edit_keeps_each_uploaded_file_exactly_as_the_client_sent_it(fake: OpenAIFake) -> None:
+    first, second = _png((8, 8), "red"), _png((8, 8), "blue")
+    client(fake).images.edit(model="gpt-image-1", image=("a.png", first, "image/png"), prompt="x")
+    assert fake.uploads[-1] == ("image", "a.png", "image/png", first)
+    client(fake).images.edit(
+        model="gpt-image-1",
+        image=[("a.png", first, "image/png"), ("b.png", second, "image/png")],
+        prompt="y",
+    )
+    assert [(u[0], u[3]) for u in fake.uploads[-2:]] == [("image[]", first), ("image[]", second)]
+
+
+def test_an_edit_file_without_an_image_type_is_refused_naming_its_mimetype(
+    fake: OpenAIFake,
+) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        client(fake).images.edit(model="gpt-image-1", image=_png((8, 8), "red"), prompt="x")
+    assert raised.value.param == "image"
+    assert "unsupported mimetype ('application/octet-stream')" in raised.value.message
+
+
+def test_an_edit_file_that_is_not_the_image_it_claims_is_refused(fake: OpenAIFake) -> None:
+    with pytest.raises(openai.BadRequestError) as raised:
+        client(fake).images.edit(
+            model="gpt-image-1", image=("a.png", b"RIFF....WAVEfmt ", "image/png"), prompt="x"
+        )
+    assert raised.value.code == "invalid_image_file"
+    assert not fake.uploads
+
+
+def test_dall_e_2_edits_take_only_a_square_png(fake: OpenAIFake) -> None:
+    wide = ("wide.png", _png((16, 8), "red"), "image/png")
+    with pytest.raises(openai.BadRequestError) as raised:
+        client(fake).images.edit(model="dall-e-2", image=wide, prompt="x")
+    assert raised.value.param == "image"
+    square = ("square.png", _png((8, 8), "red"), "image/png")
+    assert client(fake).images.edit(model="dall-e-2", image=square, prompt="x").data
+
+
+def _png(size: tuple[int, int], colour: str) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGBA", size, colour).save(out, format="PNG")
+    return out.getvalue()

@@ -168,6 +168,7 @@ async def _start_providers(
         journal=settings.provider_journal_dir,
         catalogue=catalogue,
         fal_jwks_url=settings.provider_jwks_url_fal,
+        inputs=settings.input_files(),
     )
     providers.update(await scope.enter(remote_providers(configured, factories, kit)))
     return providers

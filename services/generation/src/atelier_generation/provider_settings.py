@@ -8,11 +8,12 @@ value is named by the settings loader like any other.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Self, cast
+from typing import Annotated, Self, cast
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from atelier_generation.providers.input_fetch import InputFilesConfig
 from atelier_generation.providers.remote_config import RemoteProviderConfig
 from atelier_generation.providers.routing.config import (
     BreakerPolicy,
@@ -61,6 +62,14 @@ class ProviderSettings(BaseSettings):
     # result, so a restart answers from the journal instead of paying again. One folder per
     # process; unset: a call in flight at a restart is lost (failed as the provider's, refunded).
     provider_journal_dir: Path | None = None
+    # Origins besides our own file server that the OpenAI and Gemini adapters may read input
+    # files from (they upload the file itself), comma-separated, e.g. the media bucket's public
+    # URL: a URL in a request is the user's, so no other origin is ever read. Replicate, fal
+    # and the music API read input URLs themselves and are not limited by this.
+    provider_input_origins: Annotated[tuple[str, ...], NoDecode] = ()
+    # One input file's limit when an adapter reads it (OpenAI takes up to 50 MB an image,
+    # Gemini 20 MB a whole request).
+    provider_max_input_bytes: int = Field(default=20 * 1024 * 1024, ge=1024, le=50 * 1024 * 1024)
     # One HTTP call's limit (a job's own deadline is its model's max duration).
     provider_request_timeout_s: float = Field(default=30.0, gt=0, le=600)
 
@@ -90,6 +99,21 @@ class ProviderSettings(BaseSettings):
     provider_breaker_failure_ratio: float = Field(default=0.5, gt=0, le=1)
     provider_cooldown_s: float = Field(default=30.0, ge=0, le=3600)
 
+    @field_validator("provider_input_origins", mode="before")
+    @classmethod
+    def _input_origins_listed(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("provider_input_origins")
+    @classmethod
+    def _input_origins_checked(cls, origins: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in origins:
+            if not origin.startswith(("http://", "https://")) or len(origin) > 300:
+                raise ValueError(f"each origin must start with http:// or https://, got {origin!r}")
+        return origins
+
     @model_validator(mode="after")
     def _music_calls_back(self) -> Self:
         # The music API takes no job without a callback URL.
@@ -118,6 +142,13 @@ class ProviderSettings(BaseSettings):
                 )
             )
         return configs
+
+    def input_files(self) -> InputFilesConfig:
+        return InputFilesConfig(
+            origins=self.provider_input_origins,
+            max_bytes=self.provider_max_input_bytes,
+            timeout_s=self.provider_request_timeout_s,
+        )
 
     def router(self) -> RouterConfig:
         return RouterConfig(

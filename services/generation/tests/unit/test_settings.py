@@ -26,10 +26,24 @@ def test_input_origins_are_a_comma_separated_list(monkeypatch: pytest.MonkeyPatc
     assert config.latency_s == 0
 
 
+def test_remote_input_origins_and_limit_reach_the_adapters_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ATELIER_PROVIDER_INPUT_ORIGINS", "https://media.example,")
+    monkeypatch.setenv("ATELIER_PROVIDER_MAX_INPUT_BYTES", "1048576")
+
+    inputs = load_settings(GenerationSettings).input_files()
+
+    assert inputs.origins == ("https://media.example",)
+    assert inputs.max_bytes == 1048576
+
+
 @pytest.mark.parametrize(
     ("variable", "value"),
     [
         ("ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", "ftp://files.example"),
+        ("ATELIER_PROVIDER_INPUT_ORIGINS", "file:///etc"),
+        ("ATELIER_PROVIDER_MAX_INPUT_BYTES", "0"),
         ("ATELIER_LOCAL_PROVIDER_LATENCY_S", "-1"),
         ("ATELIER_LOCAL_PROVIDER_URL_TTL_S", "0"),
         ("ATELIER_LOCAL_PROVIDER_PORT", "70000"),

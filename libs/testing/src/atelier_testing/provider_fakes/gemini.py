@@ -4,7 +4,9 @@ The key comes as `x-goog-api-key` or `?key=` (a wrong one: 400 INVALID_ARGUMENT 
 valid", none: 403 PERMISSION_DENIED). Requests take camelCase or snake_case part fields; answers
 are camelCase, errors in Google's RPC shape. A Veo operation reports `done: false` for
 `video_s` seconds, then its samples; a video is downloaded from `/v1beta/files/<id>:download`
-with the key only, until `url_ttl_s` passes.
+with the key only, until `url_ttl_s` passes. Input images (`inlineData` parts, a Veo instance's
+`image`) must be base64 of the type they declare — a PNG, JPEG or WebP that is something else is
+refused with 400 "Unable to process input image" — and are kept in `images` as received.
 
 Failures are asked for by markers in the prompt (see `common_inline.Markers`):
 `[fake:image-safety]` 200 with finishReason IMAGE_SAFETY · `[fake:blocked]` 200 with
@@ -45,6 +47,11 @@ _VEO_PARAMETERS = frozenset(
     {"aspectRatio", "durationSeconds", "resolution", "negativePrompt", "personGeneration",
      "sampleCount", "enhancePrompt", "numberOfVideos"}
 )  # fmt: skip
+_SIGNATURES = {
+    "image/png": lambda data: data.startswith(b"\x89PNG\r\n\x1a\n"),
+    "image/jpeg": lambda data: data.startswith(b"\xff\xd8\xff"),
+    "image/webp": lambda data: data[:4] == b"RIFF" and data[8:12] == b"WEBP",
+}
 _STATUS_NAMES = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND",
                  429: "RESOURCE_EXHAUSTED", 500: "INTERNAL", 503: "UNAVAILABLE"}  # fmt: skip
 
@@ -84,6 +91,8 @@ class GeminiFake:
     hang_s: float = 30.0
     # Every request that reached a model: (method, model, prompt).
     calls: list[tuple[str, str, str]] = field(default_factory=list)
+    # Every input image of an accepted request: (method, mime type, bytes).
+    images: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.files = ExpiringFiles(self.url_ttl_s)
@@ -154,9 +163,11 @@ class GeminiFake:
     async def _generate_content(self, model: str, body: dict[str, Any]) -> Response:
         if "image" not in model:
             raise GoogleError(404, f"models/{model} is not found for API version v1beta.")
-        texts, _images = _parts(body.get("contents"))
+        texts, images = _parts(body.get("contents"))
         prompt = " ".join(texts)
         kinds = self._record("generateContent", model, prompt)
+        with self._lock:
+            self.images.extend(("generateContent", mime, data) for mime, data in images)
         await self._inject(kinds)
         config = _field(body, "generationConfig", "generation_config") or {}
         image_config = _field(config, "imageConfig", "image_config") or {}
@@ -218,8 +229,7 @@ class GeminiFake:
         if not isinstance(prompt, str) or not prompt:
             raise GoogleError(400, "instances[0].prompt: a prompt is required.")
         image = instances[0].get("image")
-        if image is not None:
-            _check_image(image)
+        first_frame = None if image is None else _check_image(image)
         parameters = body.get("parameters") or {}
         if not isinstance(parameters, dict):
             raise GoogleError(400, "parameters: must be an object.")
@@ -231,6 +241,9 @@ class GeminiFake:
             )
         _check_veo_parameters(parameters)
         kinds = self._record("predictLongRunning", model, prompt)
+        if first_frame is not None:
+            with self._lock:
+                self.images.append(("predictLongRunning", *first_frame))
         await self._inject(kinds)
         name = f"models/{model}/operations/{secrets.token_hex(8)}"
         samples = int(parameters.get("sampleCount", 1))
@@ -296,11 +309,11 @@ def _field(container: object, camel: str, snake: str) -> Any:
     return container.get(camel, container.get(snake))
 
 
-def _parts(contents: object) -> tuple[list[str], int]:
+def _parts(contents: object) -> tuple[list[str], list[tuple[str, bytes]]]:
     if not isinstance(contents, list) or not contents:
         raise GoogleError(400, "contents is not specified")
     texts: list[str] = []
-    images = 0
+    images: list[tuple[str, bytes]] = []
     for content in contents:
         parts = content.get("parts") if isinstance(content, dict) else None
         if not isinstance(parts, list) or not parts:
@@ -310,23 +323,30 @@ def _parts(contents: object) -> tuple[list[str], int]:
             if isinstance(part, dict) and isinstance(part.get("text"), str):
                 texts.append(part["text"])
             elif isinstance(inline, dict):
-                _check_image({"bytesBase64Encoded": inline.get("data"),
-                              "mimeType": _field(inline, "mimeType", "mime_type")})  # fmt: skip
-                images += 1
+                images.append(_check_image({"bytesBase64Encoded": inline.get("data"),
+                              "mimeType": _field(inline, "mimeType", "mime_type")}))  # fmt: skip
             else:
                 raise GoogleError(400, "contents.parts: each part needs text or inlineData.")
     return texts, images
 
 
-def _check_image(image: object) -> None:
+def _check_image(image: object) -> tuple[str, bytes]:
     data = _field(image, "bytesBase64Encoded", "bytes_base64_encoded")
     mime = _field(image, "mimeType", "mime_type")
     if not isinstance(data, str) or not isinstance(mime, str) or not mime.startswith("image/"):
         raise GoogleError(400, "image: bytesBase64Encoded and an image mimeType are required.")
     try:
-        base64.b64decode(data, validate=True)
+        decoded = base64.b64decode(data, validate=True)
     except (binascii.Error, ValueError):
         raise GoogleError(400, "image: bytesBase64Encoded is not base64.") from None
+    signature = _SIGNATURES.get(mime)
+    if signature is not None and not signature(decoded):
+        raise GoogleError(
+            400,
+            "Unable to process input image. Please retry or report in "
+            "https://developers.generativeai.google/guide/troubleshooting",
+        )
+    return mime, decoded
 
 
 def _check_veo_parameters(parameters: dict[str, Any]) -> None:

@@ -9,6 +9,11 @@ snake_case (`text`, `first`, `complete`, or `error`), signed as kie.ai signs the
 (`X-Webhook-Timestamp`, `X-Webhook-Signature` = base64 HMAC-SHA256 of "<taskId>.<timestamp>"),
 and are retried on anything but a 2xx. Files answer 404 after `retention_s` (real: 15 days).
 
+`POST /api/v1/generate/upload-cover` takes the same body plus `uploadUrl`, the song to cover,
+which the provider reads itself: the fake fetches it (at most `max_upload_bytes`, which must be
+audio) and keeps what it read in `uploads`; a URL it cannot read is refused with code 400
+(how the real API reports that, at submit or as a failed task, is not documented).
+
 Failures are asked for by markers in the prompt, style or title (see `common_inline.Markers`):
 `[fake:credits]` code 429 (insufficient credits) · `[fake:430]` call frequency too high ·
 `[fake:405]` rate limit · `[fake:455]` maintenance · `[fake:500]` server error ·
@@ -96,6 +101,9 @@ class MusicFake:
     # Every accepted or refused submit (prompt), and every callback attempt (type, HTTP status).
     submits: list[str] = field(default_factory=list)
     callbacks: list[tuple[str, int]] = field(default_factory=list)
+    max_upload_bytes: int = 20 * 1024 * 1024
+    # Every cover's song as read from its uploadUrl: (task id, URL, bytes).
+    uploads: list[tuple[str, str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.files = ExpiringFiles(self.retention_s)
@@ -107,6 +115,7 @@ class MusicFake:
         self.app = Starlette(
             routes=[
                 Route("/api/v1/generate", self._generate, methods=["POST"]),
+                Route("/api/v1/generate/upload-cover", self._cover, methods=["POST"]),
                 Route("/api/v1/generate/record-info", self._record_info, methods=["GET"]),
                 Route("/files/{name}", self._file, methods=["GET", "HEAD"]),
             ]
@@ -124,7 +133,10 @@ class MusicFake:
         status = code if self.http_status_mirrors_code and code != 200 else 200
         return JSONResponse({"code": code, "msg": message, "data": data}, status)
 
-    async def _generate(self, request: Request) -> Response:
+    async def _cover(self, request: Request) -> Response:
+        return await self._generate(request, cover=True)
+
+    async def _generate(self, request: Request, *, cover: bool = False) -> Response:
         try:
             self._authorise(request)
             body = await json_object(request)
@@ -142,11 +154,38 @@ class MusicFake:
                 if kind in kinds:
                     raise CodedError(code)
             _check(body)
+            song = await self._read_upload(body.get("uploadUrl")) if cover else None
             task = self._new_task(body, kinds)
+            if song is not None:
+                with self._lock:
+                    self.uploads.append((task.id, str(body["uploadUrl"]), song))
             self._start_callbacks(task)
             return self._answer(200, "success", {"taskId": task.id})
         except CodedError as error:
             return self._answer(error.code, error.message)
+
+    async def _read_upload(self, url: object) -> bytes:
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise CodedError(400, "uploadUrl is required")
+        try:
+            async with (
+                httpx.AsyncClient(trust_env=False, timeout=10.0) as client,
+                client.stream("GET", url) as answer,
+            ):
+                if answer.status_code != 200:
+                    raise CodedError(
+                        400, f"File fetch failed: uploadUrl answered {answer.status_code}"
+                    )
+                data = bytearray()
+                async for chunk in answer.aiter_bytes():
+                    data += chunk
+                    if len(data) > self.max_upload_bytes:
+                        raise CodedError(413, "The uploaded file is too large")
+        except httpx.HTTPError:
+            raise CodedError(400, "File fetch failed: uploadUrl could not be read") from None
+        if not _is_audio(bytes(data)):
+            raise CodedError(400, "The uploaded file is not audio")
+        return bytes(data)
 
     def _authorise(self, request: Request) -> None:
         if not same_secret(bearer_token(request), self.api_key):
@@ -298,6 +337,12 @@ def _check(body: dict[str, Any]) -> None:
             raise CodedError(400, "prompt is required")
         if len(prompt) > 500:
             raise CodedError(413, "prompt is longer than 500 characters")
+
+
+def _is_audio(data: bytes) -> bool:
+    wav = data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    mp3 = data[:3] == b"ID3" or (len(data) > 1 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0)
+    return wav or mp3 or data[4:8] == b"ftyp"
 
 
 def _camel(name: str) -> str:

@@ -3,7 +3,11 @@
 What it checks and answers follows the real service: `Authorization: Bearer` (401 otherwise),
 per-model parameter rules (400 with OpenAI's error object naming the `param`), `b64_json` plus
 `usage` for GPT image models, `url` plus `revised_prompt` for dall-e-3, URLs served by the fake
-itself that answer 404 after `url_ttl_s` (real: 60 minutes).
+itself that answer 404 after `url_ttl_s` (real: 60 minutes). Edits take `image` or repeated
+`image[]` file parts (and a `mask`), each refused as the real API refuses them: a declared type
+other than PNG, JPEG or WebP (400 naming the mimetype), bytes that are not that image (400
+`invalid_image_file`), a file of 50 MB or more, and for dall-e-2 anything but one square PNG
+under 4 MB. Every accepted file is kept in `uploads`, so a test can check what arrived.
 
 Failures are asked for by markers in the prompt (see `common_inline.Markers`):
 `[fake:moderation]` 400 moderation_blocked · `[fake:429]` 429 with retry-after headers ·
@@ -39,6 +43,9 @@ from atelier_testing.provider_fakes.common_inline import (
 from atelier_testing.provider_fakes.common_inline_media import image_bytes
 
 URL_TTL_S = 3600.0
+# Edit inputs: GPT image models take files under 50 MB; dall-e-2 and masks under 4 MB.
+MAX_FILE_BYTES = 50 * 2**20
+SMALL_FILE_BYTES = 4 * 2**20
 GPT_MODELS = frozenset({"gpt-image-1", "gpt-image-1-mini", "gpt-image-1.5", "gpt-image-2"})
 DALL_E = frozenset({"dall-e-2", "dall-e-3"})
 _PROMPT_LIMIT = {"dall-e-2": 1000, "dall-e-3": 4000}
@@ -92,6 +99,8 @@ class OpenAIFake:
     hang_s: float = 30.0
     # Every accepted or refused image request, in order: (path, model, prompt).
     calls: list[tuple[str, str, str]] = field(default_factory=list)
+    # Every file part of an edit that passed the checks: (part name, filename, type, bytes).
+    uploads: list[tuple[str, str, str, bytes]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.files = ExpiringFiles(self.url_ttl_s)
@@ -136,6 +145,10 @@ class OpenAIFake:
                     body[number] = _integer(body[number], number)
             if "mask" in form and not isinstance(form["mask"], UploadFile):
                 raise FakeError(400, "'mask' must be a file.", param="mask")
+            files = [(k, v) for k, v in form.multi_items() if isinstance(v, UploadFile)]
+            received = [await _upload(name, part, body["model"]) for name, part in files]
+            with self._lock:
+                self.uploads.extend(received)
             return await self._answer(request, "edits", body, images=len(images))
         except FakeError as error:
             return error.response()
@@ -302,6 +315,53 @@ def _check(body: dict[str, Any], model: object, prompt: str, images: int) -> str
     if images > (1 if family == "dall-e-2" else 16):
         raise FakeError(400, "Too many images.", param="image", code="invalid_value")
     return family
+
+
+async def _upload(name: str, part: UploadFile, model: object) -> tuple[str, str, str, bytes]:
+    """One file part as received, once it passes the real API's checks for `model`."""
+    param = name.rstrip("[]")
+    declared = part.content_type or "application/octet-stream"
+    if declared not in _FORMATS.values():
+        raise FakeError(
+            400,
+            f"Invalid file '{param}': unsupported mimetype ('{declared}'). Supported file "
+            "formats are 'image/jpeg', 'image/png', and 'image/webp'.",
+            param=param,
+        )
+    data = await part.read()
+    if _sniffed(data) != declared:
+        raise FakeError(
+            400, f"Invalid image file or mode for image '{param}', please check your image file.",
+            param=param, code="invalid_image_file",
+        )  # fmt: skip
+    small = model == "dall-e-2" or param == "mask"
+    limit = SMALL_FILE_BYTES if small else MAX_FILE_BYTES
+    if len(data) >= limit:
+        raise FakeError(
+            400, f"Invalid file '{param}': must be less than {limit // 2**20} MB.",
+            param=param, code="invalid_image_file",
+        )  # fmt: skip
+    if model == "dall-e-2" and param == "image" and not _square_png(data):
+        raise FakeError(
+            400, "Invalid input image - format must be in ['RGBA', 'LA', 'L'] and square.",
+            param="image", code="invalid_image_format",
+        )  # fmt: skip
+    return name, part.filename or "", declared, data
+
+
+def _sniffed(data: bytes) -> str | None:
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _square_png(data: bytes) -> bool:
+    # The PNG header's IHDR holds width and height as the first two fields.
+    return _sniffed(data) == "image/png" and data[16:20] == data[20:24]
 
 
 def _one_of(body: dict[str, Any], name: str, allowed: set[str]) -> None:

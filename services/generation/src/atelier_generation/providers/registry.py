@@ -3,7 +3,7 @@
 Adding an adapter is one line in FACTORIES; it then runs whenever its key is set
 (ATELIER_PROVIDER_API_KEY_<NAME>). Adapters share one HTTP client (its connection pool) and one
 kit: the file server that turns inline outputs into expiring URLs, the folder where adapters of
-synchronous APIs journal their calls, and the catalogue.
+synchronous APIs journal their calls, the catalogue, and where input files may be read from.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import inspect
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -23,6 +23,7 @@ from atelier_generation.providers.data_url_outputs import DataUrlOutputs
 from atelier_generation.providers.fal.provider import DEFAULT_JWKS_URL, FalProvider
 from atelier_generation.providers.gemini.provider import GeminiProvider
 from atelier_generation.providers.inline_outputs import InlineOutputs
+from atelier_generation.providers.input_fetch import InputFetcher, InputFilesConfig
 from atelier_generation.providers.music.provider import MusicProvider
 from atelier_generation.providers.openai.provider import OpenAIProvider
 from atelier_generation.providers.provider import Provider
@@ -44,6 +45,7 @@ class AdapterKit:
     journal: Path | None = None
     catalogue: Catalogue | None = None
     fal_jwks_url: str | None = None
+    inputs: InputFilesConfig = field(default_factory=InputFilesConfig)
 
     def inline(self) -> InlineOutputs:
         assert self.served is not None, "the composition root starts the file server first"
@@ -52,6 +54,18 @@ class AdapterKit:
     def data_urls(self) -> DataUrlOutputs:
         assert self.served is not None, "the composition root starts the file server first"
         return DataUrlOutputs(self.served.files, self.served.server)
+
+    def input_fetcher(self, name: str, http: httpx.AsyncClient) -> InputFetcher:
+        """Reads input files for adapters that upload them: from the configured origins and
+        our own file server (an output of one job is often the input of the next)."""
+        served = [] if self.served is None else [self.served.url]
+        return InputFetcher(
+            http,
+            allowed_origins=[*self.inputs.origins, *served],
+            max_bytes=self.inputs.max_bytes,
+            timeout_s=self.inputs.timeout_s,
+            provider=name,
+        )
 
     def journal_of(self, name: str) -> Path | None:
         return None if self.journal is None else self.journal / name
@@ -87,10 +101,18 @@ FACTORIES: Mapping[str, ProviderFactory] = {
     "replicate": lambda config, http, kit: ReplicateProvider(config, http, inline=kit.data_urls()),
     "fal": _fal,
     "openai": lambda config, http, kit: OpenAIProvider(
-        config, http, kit.inline(), journal=kit.journal_of("openai")
+        config,
+        http,
+        kit.inline(),
+        journal=kit.journal_of("openai"),
+        inputs=kit.input_fetcher("openai", http),
     ),
     "gemini": lambda config, http, kit: GeminiProvider(
-        config, http, kit.inline(), journal=kit.journal_of("gemini")
+        config,
+        http,
+        kit.inline(),
+        journal=kit.journal_of("gemini"),
+        inputs=kit.input_fetcher("gemini", http),
     ),
     "music": lambda config, http, kit: MusicProvider(config, http),
 }

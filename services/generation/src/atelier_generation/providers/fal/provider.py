@@ -28,6 +28,7 @@ from atelier_generation.providers.errors import (
 )
 from atelier_generation.providers.fal import signature, wire
 from atelier_generation.providers.fal.refusals import NAME, refusal
+from atelier_generation.providers.input_params import check_passed_urls
 from atelier_generation.providers.job import (
     JobState,
     JobStatus,
@@ -89,6 +90,8 @@ class FalProvider:
         self._keys, self._keys_at = keys, self._clock()
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
+        # fal reads input files itself, from a URL or a base64 data URI.
+        check_passed_urls(params, data_urls=True, provider=NAME)
         endpoint, app = wire.endpoint_and_app(model.provider_model)
         url = f"{self._queue}/{endpoint}"
         if self._config.webhook_url is not None:

@@ -4,7 +4,8 @@ Veo's long-running operation (whose name is the job id).
 Images come back inline and are published on our own file server. A Veo video is downloadable
 only with our API key, which the media service must never hold, so the adapter downloads it once
 the operation is done and publishes it the same way. Gemini offers no cancel for an operation
-and no webhooks: a cancel stops our waiting, and jobs are polled.
+and no webhooks: a cancel stops our waiting, and jobs are polled. Input images are read from
+their URLs and sent inline (see `inputs`): for an image when its call runs, for a video at submit.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import httpx
 
 from atelier_generation.domain.catalogue import Model
 from atelier_generation.providers.errors import ProviderError, ProviderUnavailable, WebhookRejected
-from atelier_generation.providers.gemini import wire
+from atelier_generation.providers.gemini import inputs, wire
 from atelier_generation.providers.gemini.video_download import download_video
 from atelier_generation.providers.inline_http import Answer, send
 from atelier_generation.providers.inline_jobs import InlineJobs, Produced
 from atelier_generation.providers.inline_outputs import InlineOutputs
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.job import JobState, JobStatus, ProviderJob, WebhookUpdate
 from atelier_generation.providers.remote_config import RemoteProviderConfig
 
@@ -41,8 +43,10 @@ class GeminiProvider:
         outputs: InlineOutputs,
         *,
         journal: Path | None = None,
+        inputs: InputFetcher | None = None,
     ) -> None:
         self.name = config.name
+        self._inputs = inputs
         self._config = config
         self._base = config.base_url.rstrip("/")
         self._http = http
@@ -54,16 +58,19 @@ class GeminiProvider:
         self._videos: dict[str, JobStatus] = {}
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
+        images = inputs.checked_urls(params, self._inputs)
         if model.outputs.kind == "video":
+            frame = await inputs.inline_images(images, self._inputs)
             answer = await self._send(
                 "POST",
                 f"{self._base}/models/{model.provider_model}:predictLongRunning",
-                json=wire.video_request(params),
+                json=inputs.with_first_frame(wire.video_request(params), frame),
             )
             return ProviderJob(self.name, wire.operation_name(answer.json(self.name)))
         request = {
             "model": model.provider_model,
             "body": wire.content_request(params),
+            "images": images,
             "timeout_s": float(model.max_duration_s),
         }
         return ProviderJob(self.name, await self._images.start(request))
@@ -111,11 +118,12 @@ class GeminiProvider:
         return JobStatus(JobState.SUCCEEDED, 100, tuple(outputs))
 
     async def _generate_image(self, request: dict[str, Any]) -> Produced:
+        images = await inputs.inline_images(request.get("images", []), self._inputs)
         answer = await self._send(
             "POST",
             f"{self._base}/models/{request['model']}:generateContent",
             timeout_s=float(request["timeout_s"]),
-            json=request["body"],
+            json=inputs.with_images(request["body"], images),
         )
         return wire.read_content(answer.json(self.name))
 

@@ -27,6 +27,7 @@ from atelier_generation.providers.errors import (
     RateLimited,
     WebhookRejected,
 )
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.job import (
     JobState,
     JobStatus,
@@ -37,7 +38,6 @@ from atelier_generation.providers.job import (
 from atelier_generation.providers.local.faults import AT_SUBMIT, InjectedFault, injected_fault
 from atelier_generation.providers.local.file_server import FileServer
 from atelier_generation.providers.local.file_store import OutputFiles, OutputTooLarge
-from atelier_generation.providers.local.input_fetch import InputFetcher
 from atelier_generation.providers.local.refusals import refusal_at_submit
 from atelier_generation.providers.local.renderers import RENDERERS
 from atelier_generation.providers.local.workshop import Workshop

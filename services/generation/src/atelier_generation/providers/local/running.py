@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from atelier_generation.providers.local.input_fetch import InputFetcher
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.local.provider import LocalProvider
 from atelier_generation.providers.served_files import ServedFiles, ServedFilesConfig, serving_files
 

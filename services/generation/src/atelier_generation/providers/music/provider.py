@@ -2,7 +2,8 @@
 
 Submit creates a task (two clips) and names our webhook as its callback; poll reads the task
 record; callbacks, signed as kie.ai signs them, say which task moved. The API has no cancel:
-a cancel here is a no-op, since the task runs to its end at the provider either way.
+a cancel here is a no-op, since the task runs to its end at the provider either way. Params
+with an `audio_url` make a cover (upload-cover), whose audio the provider reads from that URL.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import httpx
 from atelier_generation.domain.catalogue import Model
 from atelier_generation.providers.errors import ProviderUnavailable, WebhookRejected
 from atelier_generation.providers.inline_http import Answer, classified, send
+from atelier_generation.providers.input_params import check_passed_urls
 from atelier_generation.providers.job import JobState, JobStatus, ProviderJob, WebhookUpdate
 from atelier_generation.providers.music import signature, wire
 from atelier_generation.providers.remote_config import RemoteProviderConfig
@@ -38,8 +40,14 @@ class MusicProvider:
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
         assert self._config.webhook_url is not None
-        body = wire.generate_request(model.provider_model, params, self._config.webhook_url)
-        payload = await self._call("POST", f"{self._base}/api/v1/generate", json=body)
+        check_passed_urls(params, data_urls=False, provider=self.name)
+        if "audio_url" in params:
+            body = wire.cover_request(model.provider_model, params, self._config.webhook_url)
+            url = f"{self._base}/api/v1/generate/upload-cover"
+        else:
+            body = wire.generate_request(model.provider_model, params, self._config.webhook_url)
+            url = f"{self._base}/api/v1/generate"
+        payload = await self._call("POST", url, json=body)
         return ProviderJob(self.name, wire.task_id_of(payload))
 
     async def poll(self, job: ProviderJob) -> JobStatus:

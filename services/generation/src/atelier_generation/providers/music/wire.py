@@ -61,6 +61,15 @@ def generate_request(
     return body
 
 
+def cover_request(
+    provider_model: str, params: Mapping[str, Any], callback_url: str
+) -> dict[str, Any]:
+    """A cover of the song at `audio_url`: the provider reads it from there itself."""
+    return generate_request(provider_model, params, callback_url) | {
+        "uploadUrl": params["audio_url"]
+    }
+
+
 def body_error(code: object, message: object) -> ProviderError:
     """A body `code` other than 200 (the HTTP status may well be 200)."""
     text = f"code {clipped(code)}: {clipped(message or '')}"

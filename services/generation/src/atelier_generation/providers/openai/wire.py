@@ -27,6 +27,11 @@ FIELDS = (
     "prompt", "n", "size", "quality", "style", "background", "output_format",
     "output_compression", "moderation", "response_format", "user",
 )  # fmt: skip
+# An edit is multipart: the same settings as form fields, less those edits do not take.
+EDIT_FIELDS = (
+    "prompt", "n", "size", "quality", "background", "output_format", "output_compression",
+    "input_fidelity", "response_format", "user",
+)  # fmt: skip
 # Our catalogues name the image count `num_outputs`, as the other tools do.
 RENAMED = {"num_outputs": "n"}
 CONTENT_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
@@ -43,6 +48,16 @@ def generation_request(model: Model, params: Mapping[str, Any]) -> dict[str, Any
         if wire_name in FIELDS:
             body[wire_name] = value
     return body
+
+
+def edit_fields(model: Model, params: Mapping[str, Any]) -> dict[str, str]:
+    """The form fields of an edit (the files go as parts of their own)."""
+    fields = {"model": model.provider_model}
+    for name, value in params.items():
+        wire_name = RENAMED.get(name, name)
+        if wire_name in EDIT_FIELDS:
+            fields[wire_name] = str(value).lower() if isinstance(value, bool) else str(value)
+    return fields
 
 
 def content_type_of(request: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ import httpx
 from atelier_generation.domain.catalogue import Model
 from atelier_generation.providers.data_url_outputs import DataUrlOutputs
 from atelier_generation.providers.errors import ProviderError, ProviderUnavailable, WebhookRejected
+from atelier_generation.providers.input_params import check_passed_urls
 from atelier_generation.providers.job import (
     JobState,
     JobStatus,
@@ -53,6 +54,8 @@ class ReplicateProvider:
         self._keys = signature.secret_keys(config.webhook_secret) if config.webhook_secret else None
 
     async def submit(self, model: Model, params: Mapping[str, Any]) -> ProviderJob:
+        # Replicate reads input files itself, from a URL or a data URL (advised up to 256 KB).
+        check_passed_urls(params, data_urls=True, provider=NAME)
         create = wire.create_call(
             model.provider_model,
             params,
