@@ -37,6 +37,7 @@ from atelier_runtime.db import DbPool
 from atelier_runtime.grpc_client import channel
 from atelier_testing.ids import random_id
 from atelier_testing.in_process import serving
+from atelier_testing.polling import eventually
 from atelier_testing.provider_fakes.fal import FakeFal
 from atelier_testing.provider_fakes.replicate import FakeReplicate
 
@@ -55,7 +56,8 @@ RETRIES = "atelier.generation.provider.retries"
 FALLBACKS = "atelier.generation.provider.fallbacks"
 COOLDOWNS = "atelier.generation.provider.cooldowns"
 COOLDOWN_STATE = "atelier.generation.provider.cooldown_state"
-OPEN = 2  # the gauge's value for a provider cooling down
+# The cool-down gauge's values.
+CLOSED, HALF_OPEN, OPEN = 0, 1, 2
 
 
 @functools.cache
@@ -144,9 +146,11 @@ class Platform:
 
 @contextlib.asynccontextmanager
 async def platform(
-    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, db_pool: DbPool
-) -> AsyncIterator[Platform]:
-    """The service on both fakes, configured by variables alone, reporting to its own meters."""
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, db_pool: DbPool,
+    **overrides: Any,
+) -> AsyncIterator[Platform]:  # fmt: skip
+    """The service on both fakes, configured by variables alone (ROUTER's, then `overrides`),
+    reporting to its own meters."""
     reader = InMemoryMetricReader()
     meters = MeterProvider(metric_readers=[reader])
     async with FakeFal() as fal, FakeReplicate() as replicate:
@@ -156,7 +160,7 @@ async def platform(
             provider_jwks_url_fal=fal.jwks_url,
             provider_api_key_replicate=replicate.api_token,
             provider_base_url_replicate=replicate.api_url,
-            **ROUTER,
+            **{**ROUTER, **overrides},
         )  # fmt: skip
         app = functools.partial(build, catalogue=catalogue(), meter_provider=meters)
         async with (
@@ -232,31 +236,42 @@ async def test_a_5xx_that_started_nothing_is_retried_then_succeeds(on_fakes: Pla
     assert [o.url.startswith(p.replicate.url) for o in done.outputs] == [True]
     assert p.metric(RETRIES, provider="replicate", error="provider_unavailable") == 2
     # Two failures and a success: below the three that cool a provider down.
-    assert p.metric(COOLDOWN_STATE, provider="replicate") == 0
+    assert p.metric(COOLDOWN_STATE, provider="replicate") == CLOSED
 
 
-@pytest.mark.parametrize(
-    ("fault", "code"),
-    [("gateway-504", "provider_unavailable"), ("timeout", "provider_timeout")],
-)
-async def test_a_submit_that_may_have_started_a_job_is_never_sent_again(
-    on_fakes: Platform, fault: str, code: str
+async def test_a_gateway_504_at_submit_is_neither_sent_again_nor_failed_over(
+    on_fakes: Platform,
 ) -> None:
     p = on_fakes
     account = await p.account()
-    prompt = "a lighthouse"
-    if fault == "gateway-504":
-        p.fal.faults.fail(1, status=504)
-    else:
-        prompt += " [fake:hang]"  # fal's fake takes the submit and never answers
+    p.fal.faults.fail(1, status=504)  # from a gateway: the job behind it may have started
 
-    done = await p.run(account, "flux-fal", prompt)
+    done = await p.run(account, "flux-fal")
 
-    await p.not_billed(account, done, code, "provider")
+    await p.not_billed(account, done, "provider_unavailable", "provider")
     assert await p.clients.available(account) == 10
     assert p.fal_submits() == 1  # not retried
     assert p.replicate_submits() == 0  # nor sent to the fallback: two jobs could be paid for
-    assert p.metric(RETRIES, provider="fal", error=code) == 0
+    assert p.metric(RETRIES, provider="fal", error="provider_unavailable") == 0
+    assert p.metric(FALLBACKS, **{"from": "fal", "to": "replicate"}) == 0
+
+
+async def test_a_submit_that_timed_out_after_starting_a_job_is_not_sent_again_nor_billed(
+    on_fakes: Platform,
+) -> None:
+    p = on_fakes
+    account = await p.account()
+
+    # Replicate's fake starts the prediction, then never answers the create.
+    done = await p.run(account, "sdxl-replicate", "a lighthouse [fake:hang]")
+
+    await p.not_billed(account, done, "provider_timeout", "provider")
+    assert await p.clients.available(account) == 10
+    assert p.replicate_submits() == 1  # not retried
+    assert len(p.replicate.predictions) == 1  # the one job it started, unknown to us
+    assert p.fal_submits() == 0  # nor sent to the fallback
+    assert p.metric(RETRIES, provider="replicate", error="provider_timeout") == 0
+    assert p.metric(FALLBACKS, **{"from": "replicate", "to": "fal"}) == 0
 
 
 async def test_a_failing_provider_cools_down_and_the_fallback_runs_at_the_chosen_price(
@@ -283,6 +298,31 @@ async def test_a_failing_provider_cools_down_and_the_fallback_runs_at_the_chosen
     assert p.metric(COOLDOWNS, provider="fal") == 1
     assert p.metric(COOLDOWN_STATE, provider="fal") == OPEN
     assert p.metric(FALLBACKS, **{"from": "fal", "to": "replicate"}) == 2
+
+
+async def test_after_its_cool_down_one_probe_goes_to_the_provider_and_its_success_closes_it(
+    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, db_pool: DbPool
+) -> None:
+    servers = (database_url, nats_url, bus_prefix, credits_address, db_pool)
+    async with platform(*servers, provider_cooldown_s=0.3) as p:
+        account = await p.account()
+        p.fal.faults.fail(3, status=503)
+        cooled = await p.run(account, "flux-fal")
+        assert await p.ran_on(cooled.id) == ("replicate", "flux-replicate")
+
+        async def half_open() -> bool:
+            return p.metric(COOLDOWN_STATE, provider="fal") == HALF_OPEN
+
+        await eventually(half_open, what="fal's cool-down over")
+        probe = await p.run(account, "flux-fal")
+
+        await p.billed(account, probe)
+        assert await p.ran_on(probe.id) == ("fal", "flux-fal")
+        assert p.fal_submits() == 3 + 1
+        assert len(p.fal.requests) == 1
+        assert p.replicate_submits() == 1
+        assert p.metric(COOLDOWN_STATE, provider="fal") == CLOSED
+        assert await p.clients.available(account) == 10 - 2 - 2
 
 
 async def test_a_provider_out_of_credit_cools_down_at_once_and_the_user_pays_nothing(
@@ -323,8 +363,8 @@ async def test_a_users_fault_is_rolled_back_and_neither_retried_nor_failed_over(
     assert p.metric(FALLBACKS, **{"from": "replicate", "to": "fal"}) == 0
     assert p.metric(FALLBACKS, **{"from": "fal", "to": "replicate"}) == 0
     # The providers answered as they should: a user's fault says nothing bad of their health.
-    assert p.metric(COOLDOWN_STATE, provider="replicate") == 0
-    assert p.metric(COOLDOWN_STATE, provider="fal") == 0
+    assert p.metric(COOLDOWN_STATE, provider="replicate") == CLOSED
+    assert p.metric(COOLDOWN_STATE, provider="fal") == CLOSED
 
 
 async def test_a_job_still_running_at_the_models_deadline_is_canceled_and_rolled_back(
