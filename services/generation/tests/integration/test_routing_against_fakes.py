@@ -46,7 +46,7 @@ ROUTER = {
     "provider_retry_base_s": 0.01,
     "provider_retry_cap_s": 2.0,  # above the fakes' Retry-After of 1 s: it is waited for
     "provider_breaker_min_failures": 3,
-    "provider_cooldown_s": 600.0,  # no probe during a test
+    "provider_cooldown_s": 600.0,  # no probe unless a test shortens it
     "provider_request_timeout_s": 1.0,  # a hanging answer ends here
     "provider_submits_per_s_fal": 0.0,
     "provider_submits_per_s_replicate": 0.0,
@@ -71,8 +71,8 @@ def catalogue() -> Catalogue:
     tool = next(t for t in document["tools"] if t["id"] == "text-to-image")
     base = tool["models"][0]
 
-    def model(id: str, provider: str, provider_model: str, cost: int, **more: Any) -> Any:
-        return {**base, "id": id, "provider": provider, "provider_model": provider_model,
+    def model(model_id: str, provider: str, provider_model: str, cost: int, **more: Any) -> Any:
+        return {**base, "id": model_id, "provider": provider, "provider_model": provider_model,
                 "cost": {"per_output": cost}, **more}  # fmt: skip
 
     tool["models"] = [
