@@ -67,6 +67,19 @@ async def test_cancel_and_failures_as_the_client_sees_them() -> None:
         assert refused.value.status == 401
 
 
+async def test_a_hanging_create_leaves_a_prediction_the_caller_never_heard_of() -> None:
+    # Plain HTTP: the client retries a timed-out create, which would start one more each time.
+    async with FakeReplicate() as fake, httpx.AsyncClient(trust_env=False, timeout=0.3) as http:
+        with pytest.raises(httpx.TimeoutException):
+            await http.post(
+                f"{fake.api_url}/models/acme/painter/predictions",
+                headers={"Authorization": f"Bearer {fake.api_token}"},
+                json={"input": {"prompt": "[fake:hang]"}},
+            )
+        listed = await client_for(fake).predictions.async_list()
+        assert [p.model for p in listed.results] == ["acme/painter"]
+
+
 async def test_webhooks_validate_with_the_clients_own_check() -> None:
     async with FakeReplicate() as fake, WebhookReceiver() as receiver:
         client = client_for(fake)

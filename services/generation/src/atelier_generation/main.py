@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from opentelemetry import metrics
+from opentelemetry.metrics import MeterProvider
 
 from atelier.generation.v1 import generation_pb2, generation_pb2_grpc
 from atelier_generation.adapters.catalogue_file import CatalogueError, load_catalogue
@@ -95,6 +96,7 @@ def wire_saga(
     providers: dict[str, Provider],
     catalogue: Catalogue,
     queries: CatalogueQueries,
+    meter_provider: MeterProvider | None = None,
 ) -> Saga:
     config = settings.saga()
     owner = f"generation-{secrets.token_hex(6)}"
@@ -105,7 +107,7 @@ def wire_saga(
         "atelier.generation.charge_waived", description="late successes the account could not pay"
     )
     nudges = Nudges()
-    router = ProviderRouter(providers, settings.router(), metrics=RouterMetrics())
+    router = ProviderRouter(providers, settings.router(), metrics=RouterMetrics(meter_provider))
     steps = SagaSteps(
         record, wallet, providers, catalogue, config,
         router=router, charge_waived=lambda: waived.add(1), nudges=nudges,
@@ -196,9 +198,12 @@ async def build(
     catalogue: Catalogue | None = None,
     providers: Mapping[str, Provider] | None = None,
     factories: Mapping[str, ProviderFactory] = FACTORIES,
+    meter_provider: MeterProvider | None = None,
 ) -> Sequence[GrpcService]:
     """`providers`, when given, run instead of the ones the settings configure (tests);
-    `factories` are the remote adapters a configured provider may be built with."""
+    `factories` are the remote adapters a configured provider may be built with;
+    `meter_provider`, when given, is where the router reports instead of the process's global
+    one (a test reads its own, as several services share the test's process)."""
     catalogue = catalogue if catalogue is not None else service_catalogue(settings)
     # Opening the database and the bus first means SERVING implies both are reachable.
     pool = await open_database(scope, settings)
@@ -213,7 +218,9 @@ async def build(
     channel = balanced_channel(settings.credits_addr, variable="ATELIER_CREDITS_ADDR")
     scope.resources.push_async_callback(channel.close)
     queries = CatalogueQueries(catalogue)
-    saga = wire_saga(settings, pool, CreditsWallet(channel), dict(providers), catalogue, queries)
+    saga = wire_saga(
+        settings, pool, CreditsWallet(channel), dict(providers), catalogue, queries, meter_provider
+    )
     scope.spawn(saga.workers.run(), name="generation-saga")
     assert settings.database_url is not None  # open_database refused to start without it
     scope.spawn(listen_for_webhooks(settings.database_url, saga.nudges), name="generation-nudges")

@@ -7,8 +7,9 @@ and the terminal one is retried on any non-2xx; `Prefer: wait` and `Cancel-After
 Failures are asked for in two ways:
 - by a marker anywhere in a text input (works for a fake run standalone):
   `[fake:invalid]` 422 at create, `[fake:quota]` 402, `[fake:rate-limit]` 429 with Retry-After,
-  `[fake:server-error]` 500, `[fake:hang]` the create never answers, `[fake:fail]` the prediction
-  fails, `[fake:nsfw]` it fails on the safety checker, `[fake:stuck]` it never finishes;
+  `[fake:server-error]` 500, `[fake:hang]` the prediction starts but the create never answers
+  (a job runs that the caller never hears of), `[fake:fail]` the prediction fails, `[fake:nsfw]`
+  it fails on the safety checker, `[fake:stuck]` it never finishes;
 - by the test, through attributes: `faults` (429 / 5xx / hang on the next requests), `pace`
   (step time, or manual steps), `files` (TTL, expired status, `expire_all()`),
   `webhook_tamper`, `rotate_secret()`.
@@ -255,6 +256,8 @@ class FakeReplicate:
                 )
             deadline = time.time() + seconds
         prediction = self._start(body, model, version, markers, deadline)
+        if "hang" in markers:
+            await hang_forever()
         wait = _PREFER.match(request.headers.get("prefer", "").strip())
         if wait is not None:
             with contextlib.suppress(TimeoutError):
