@@ -14,8 +14,10 @@ import httpx
 from atelier.credits.v1 import credits_pb2
 
 TERMINAL = frozenset({"succeeded", "failed", "canceled"})
-# How often a client asks whether the output is stored yet (media says so on GET).
-STORED_POLL_S = 0.02
+# How often a client asks whether the output is stored yet (media says so on GET): soon, then
+# less often, so the asking does not become a load of its own on the edge and media.
+STORED_POLL_FIRST_S = 0.025
+STORED_POLL_LONGEST_S = 0.25
 JOURNEY_TIMEOUT_S = 60.0
 
 
@@ -59,10 +61,12 @@ async def _generate(edge: httpx.AsyncClient, tool: str, model: str, started: flo
 
 async def _stored(edge: httpx.AsyncClient, media_id: str) -> None:
     """Returns once media reports the file stored in our bucket (polled, as a client would)."""
+    pause = STORED_POLL_FIRST_S
     while True:
         if (await edge.get(f"/v1/media/{media_id}")).json()["status"] == "stored":
             return
-        await asyncio.sleep(STORED_POLL_S)
+        await asyncio.sleep(pause)
+        pause = min(pause * 1.5, STORED_POLL_LONGEST_S)
 
 
 async def _terminal_event(edge: httpx.AsyncClient, generation_id: str) -> str:
