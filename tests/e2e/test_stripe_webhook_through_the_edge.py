@@ -36,6 +36,8 @@ async def edge(
                 billing_addr=billing_address,
                 credits_addr=credits_address,
                 database_url=edge_database,
+                nats_url=nats_url,
+                nats_prefix=bus_prefix,
             )
         )
         async with app.router.lifespan_context(app):
@@ -98,10 +100,15 @@ async def test_a_body_over_one_mebibyte_is_refused_before_billing_sees_it(
 
 
 async def test_an_unreachable_billing_is_a_503_problem_stripe_will_retry(
-    new_database: Callable[[], Awaitable[str]],
+    new_database: Callable[[], Awaitable[str]], nats_url: str, bus_prefix: str
 ) -> None:
     app = create_app(
-        EdgeSettings(billing_addr=f"127.0.0.1:{free_port()}", database_url=await new_database())
+        EdgeSettings(
+            billing_addr=f"127.0.0.1:{free_port()}",
+            database_url=await new_database(),
+            nats_url=nats_url,
+            nats_prefix=bus_prefix,
+        )
     )
     event = StripeFake().event("customer.created", {"id": "cus_1"})
     async with app.router.lifespan_context(app):
