@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from pydantic import Field
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 
 from atelier_runtime.grpc_targets import GrpcAddresses
 from atelier_runtime.settings import ServiceSettings
@@ -28,6 +28,19 @@ class EdgeSettings(ServiceSettings):
     # Named in /healthz and /readyz, so whoever started this edge (`atelier up`) can tell it
     # from another server answering on the same port.
     instance_id: str = Field(default_factory=lambda: secrets.token_hex(8), min_length=1)
+    jwt_secret: SecretStr | None = None
+    # The web app: Google sign-in with this OAuth client id, and/or development sign-in (any
+    # account id, no password: `atelier up` turns it on, a deployment must not).
+    google_client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    dev_login: bool = False
+
+    @field_validator("dev_login")
+    @classmethod
+    def _dev_login_needs_a_secret(cls, value: bool, info: ValidationInfo) -> bool:
+        # Declared after the secret, so it is read already.
+        if value and info.data.get("jwt_secret") is None:
+            raise ValueError("needs ATELIER_JWT_SECRET set too: it signs the development tokens")
+        return value
 
     def backends(self) -> dict[str, str]:
         return {

@@ -14,6 +14,7 @@ from atelier_edge.adapters.billing_client import BillingClient
 from atelier_edge.adapters.health_probe import HealthProbe
 from atelier_edge.http_api import health_routes, webhook_routes
 from atelier_edge.http_api.problems import problem
+from atelier_edge.http_api.web_app import add_web_app
 from atelier_edge.settings import EdgeSettings
 
 
@@ -32,6 +33,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
     app.state.instance_id = settings.instance_id
     app.include_router(health_routes.router)
     app.include_router(webhook_routes.router)
+    add_web_app(app, settings)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:

@@ -1,0 +1,44 @@
+// The frontend-first transfer: right after a success the page copies each output from the
+// provider into our bucket (presigned PUT), then tells the edge. Any failure is left quietly to
+// the backend, which copies whatever is still external after a short delay.
+
+import { api } from "./api.js";
+
+export async function transferOutputs(generation) {
+  const stored = {};
+  for (const output of generation.outputs) {
+    try {
+      stored[output.media_id] = await transferOne(output);
+    } catch {
+      // Not alarming: the server-side fallback stores it.
+    }
+  }
+  return stored;
+}
+
+// Media records an output when it hears of the success, a moment after the page may have.
+const RECORD_WAITS_MS = [100, 200, 400, 800, 1600, 3200];
+
+async function recorded(mediaId) {
+  for (const wait of [...RECORD_WAITS_MS, null]) {
+    try {
+      return await api(`/v1/media/${encodeURIComponent(mediaId)}`);
+    } catch (problem) {
+      if (problem.status !== 404 || wait === null) throw problem;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+  throw new Error("unreachable");
+}
+
+async function transferOne(output) {
+  const media = await recorded(output.media_id);
+  if (media.status !== "external") return media;
+  const source = await fetch(output.url, { mode: "cors", cache: "no-store" });
+  if (!source.ok) throw new Error(`provider answered ${source.status}`);
+  const bytes = await source.blob();
+  const upload = await api(`/v1/media/${encodeURIComponent(output.media_id)}/upload`, { method: "POST" });
+  const put = await fetch(upload.url, { method: upload.method, headers: upload.headers, body: bytes });
+  if (!put.ok) throw new Error(`bucket answered ${put.status}`);
+  return api(`/v1/media/${encodeURIComponent(output.media_id)}/complete`, { method: "POST" });
+}
