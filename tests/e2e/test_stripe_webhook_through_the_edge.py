@@ -3,7 +3,7 @@ stores it; anything unverified is a 400 problem naming the field, and nothing is
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
@@ -26,10 +26,18 @@ async def edge(
     nats_url: str,
     bus_prefix: str,
     credits_address: str,  # noqa: F811
+    new_database: Callable[[], Awaitable[str]],
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = fast_settings(database_url, nats_url, bus_prefix, credits_address)
+    edge_database = await new_database()
     async with serving_billing(settings) as billing_address:
-        app = create_app(EdgeSettings(billing_addr=billing_address, credits_addr=credits_address))
+        app = create_app(
+            EdgeSettings(
+                billing_addr=billing_address,
+                credits_addr=credits_address,
+                database_url=edge_database,
+            )
+        )
         async with app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://edge") as client:
@@ -89,8 +97,12 @@ async def test_a_body_over_one_mebibyte_is_refused_before_billing_sees_it(
     assert await stored(db_pool) == 0
 
 
-async def test_an_unreachable_billing_is_a_503_problem_stripe_will_retry() -> None:
-    app = create_app(EdgeSettings(billing_addr=f"127.0.0.1:{free_port()}"))
+async def test_an_unreachable_billing_is_a_503_problem_stripe_will_retry(
+    new_database: Callable[[], Awaitable[str]],
+) -> None:
+    app = create_app(
+        EdgeSettings(billing_addr=f"127.0.0.1:{free_port()}", database_url=await new_database())
+    )
     event = StripeFake().event("customer.created", {"id": "cus_1"})
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -41,7 +41,8 @@ BACKEND_SERVICES = (
     ServiceSpec("media"),
     ServiceSpec("billing"),
 )
-EDGE = ServiceSpec("edge", owns_database=False, publishes_events=False)
+# The edge keeps API keys (hashed) and idempotency records in a database of its own.
+EDGE = ServiceSpec("edge", publishes_events=False)
 MEDIA_BUCKET = "atelier-media"
 # Where the remote providers serve outputs; media copies only from allowed hosts.
 REMOTE_PROVIDER_HOSTS = ("replicate.delivery", ".replicate.delivery", "v3.fal.media", ".fal.media")

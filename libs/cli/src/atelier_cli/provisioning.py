@@ -15,7 +15,7 @@ from nats.errors import NoRespondersError
 from nats.js.errors import ServiceUnavailableError
 
 from atelier_cli.configuration_error import ConfigurationError
-from atelier_cli.platform_spec import BACKEND_SERVICES, Endpoints, SharedSettings
+from atelier_cli.platform_spec import BACKEND_SERVICES, EDGE, Endpoints, SharedSettings
 from atelier_runtime.bus import connect, ensure_stream
 from atelier_runtime.bus_names import BusNames
 from atelier_runtime.db import ensure_database
@@ -26,7 +26,7 @@ async def provision(
     endpoints: Endpoints, shared: SharedSettings, given: frozenset[str] = frozenset()
 ) -> None:
     """`given` holds the variables (ATELIER_DATABASE_URL, ...) whose servers were exported."""
-    for spec in BACKEND_SERVICES:
+    for spec in (*BACKEND_SERVICES, EDGE):
         if spec.owns_database:
             url = endpoints.database_url_for(spec)
             with _step("ATELIER_DATABASE_URL", given, f"cannot create {spec.database} on {url}"):

@@ -19,6 +19,8 @@ async def client(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[httpx.AsyncCl
         if name.startswith("ATELIER_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("ATELIER_INSTANCE_ID", "inst-3f9a1c")
+    # Never connected: without its lifespan the app opens no database.
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://edge@127.0.0.1:5432/atelier_edge")
     # In process: requests go straight to the ASGI app, no socket is opened.
     transport = httpx.ASGITransport(app=create_app(load_settings(EdgeSettings)))
     async with httpx.AsyncClient(transport=transport, base_url="http://edge") as test_client:

@@ -15,6 +15,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("ATELIER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://edge@127.0.0.1:5432/atelier_edge")
 
 
 def test_each_backend_may_be_one_address_a_list_of_replicas_or_a_dns_name(
@@ -59,3 +60,35 @@ def test_a_malformed_edge_port_is_refused_in_words(monkeypatch: pytest.MonkeyPat
         load_settings(EdgeSettings)
 
     assert raised.value.problems == ["ATELIER_EDGE_PORT: must be a port number 1-65535, got 'abc'"]
+
+
+def test_the_edge_owns_a_database_and_says_so_when_it_is_missing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ATELIER_DATABASE_URL")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(EdgeSettings)
+
+    assert raised.value.problems == ["ATELIER_DATABASE_URL: required but not set"]
+
+
+def test_a_jwks_url_without_issuer_and_audience_is_refused_in_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ATELIER_JWKS_URL", "https://accounts.example/jwks")
+
+    with pytest.raises(SettingsError) as raised:
+        load_settings(EdgeSettings)
+
+    (problem,) = raised.value.problems
+    assert problem.startswith("ATELIER_JWKS_URL: needs ATELIER_JWT_ISSUER and ATELIER_JWT_AUDIENCE")
+
+
+def test_limits_are_read_from_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_EDGE_RATE_PER_S", "2.5")
+    monkeypatch.setenv("ATELIER_EDGE_RATE_BURST", "7")
+
+    settings = load_settings(EdgeSettings)
+
+    assert (settings.edge_rate_per_s, settings.edge_rate_burst) == (2.5, 7)
