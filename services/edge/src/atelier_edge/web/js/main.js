@@ -47,6 +47,7 @@ async function enter(session) {
     Promise.all([api("/v1/me").then(showAccount), history.load(), statement.load()]).then(() => studio && studio.showCost());
 
   const run = new Run({
+    describe: (g) => `${toolName(g.tool)} · ${g.model}`,
     onFinished: async (generation, label) => {
       studio.setBusy(false);
       if (generation.status === "succeeded") {

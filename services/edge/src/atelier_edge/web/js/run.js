@@ -10,9 +10,10 @@ const FINAL = new Set(["succeeded", "failed", "canceled"]);
 const POLL_MS = 1000;
 
 export class Run {
-  // `onFinished(generation)` runs once, with the generation as the edge has it at the end.
-  constructor({ onFinished }) {
+  // `onFinished(generation, label)` runs once, with the generation as the edge has it at the end.
+  constructor({ onFinished, describe }) {
     this.onFinished = onFinished;
+    this.describe = describe;
     this.current = null;
     this.bar = $("#progress");
     this.status = $("#run-status");
@@ -26,7 +27,7 @@ export class Run {
 
   follow(generation) {
     this.stop();
-    this.current = { id: generation.id, label: `${generation.tool} · ${generation.model}`, lastEventId: "" };
+    this.current = { id: generation.id, label: this.describe(generation), lastEventId: "" };
     this.save();
     this.cancelButton.disabled = false;
     this.show(generation.status, generation.progress);
@@ -48,7 +49,7 @@ export class Run {
       sessionStorage.removeItem(KEY);
       return false;
     }
-    this.current = { id: saved.id, label: `${generation.tool} · ${generation.model}`, lastEventId: saved.lastEventId || "" };
+    this.current = { id: saved.id, label: this.describe(generation), lastEventId: saved.lastEventId || "" };
     if (FINAL.has(generation.status)) {
       this.finish(generation);
       return true;
@@ -65,8 +66,13 @@ export class Run {
       lastEventId: this.current.lastEventId,
       headers: authorization,
       onEvent: (event) => this.onEvent(id, event),
-      // Without the stream (an older edge), the generation is read once a second instead.
-      onRefused: (status) => (status === 401 ? this.stop() : this.poll(id)),
+      // 204: it ended before the id given. Without the stream (an older edge), the generation
+      // is read once a second instead.
+      onRefused: (status) => {
+        if (status === 401) this.stop();
+        else if (status === 204) this.settle(id);
+        else this.poll(id);
+      },
     });
   }
 
@@ -80,11 +86,12 @@ export class Run {
     } catch {
       data = {};
     }
-    if (event.type === "progress") {
-      this.show(data.status || "running", Number(data.progress ?? this.bar.value));
-    } else if (FINAL.has(event.type)) {
+    if (FINAL.has(event.type)) {
       this.stream.close();
       this.settle(id);
+    } else if (data.status || data.progress !== undefined) {
+      // queued, started, progress, or the snapshot a stream opens with
+      this.show(data.status || "running", Number(data.progress ?? this.bar.value));
     }
   }
 

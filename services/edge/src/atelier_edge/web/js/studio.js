@@ -88,7 +88,7 @@ export class Studio {
               onchange: () => this.choose(toolId, model.id),
             }),
             el("span", { text: model.name }),
-            el("span", { class: "price", text: `from ${credits(model.cost)} · ${model.cost_rule}` }),
+            el("span", { class: "price", text: priceText(model) }),
           ),
         ),
       ),
@@ -146,6 +146,11 @@ export class Studio {
     this.message.className = "message error";
     this.message.textContent = text;
   }
+}
+
+function priceText(model) {
+  const cost = credits(model.cost);
+  return model.cost_rule === cost ? cost : `${cost} as set · ${model.cost_rule}`;
 }
 
 function explain(problem) {
