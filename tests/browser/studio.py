@@ -59,6 +59,10 @@ class Transferred:
         self._cdp.on("Network.loadingFinished", self._finished)
         self._cdp.send("Network.enable")
 
+    def forget_cache(self) -> None:
+        """So the next load is a first load: nothing revalidated, everything sent again."""
+        self._cdp.send("Network.clearBrowserCache")
+
     def _finished(self, event: dict[str, Any]) -> None:
         self.total += int(event["encodedDataLength"])
 

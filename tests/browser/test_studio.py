@@ -43,6 +43,7 @@ def test_an_image_is_generated_shown_and_copied_into_the_bucket_by_the_page(
 def test_a_signed_in_studio_loads_within_the_page_weight_budget(studio: Studio) -> None:
     studio.sign_in(new_account())
     weight = Transferred(studio.page)
+    weight.forget_cache()
     studio.page.reload()
     studio.wait_for_studio()
     studio.page.wait_for_load_state("networkidle")

@@ -150,7 +150,7 @@ export class Studio {
 
 function priceText(model) {
   const cost = credits(model.cost);
-  return model.cost_rule === cost ? cost : `${cost} as set · ${model.cost_rule}`;
+  return model.cost_rule === cost ? cost : `${cost} by default · ${model.cost_rule}`;
 }
 
 function explain(problem) {
