@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser, Playwright, ViewportSize, sync_playwright
 from tests.browser.studio import ConsoleLog, Studio
 from tests.e2e.platform_process import Platform
 
@@ -34,7 +34,7 @@ PLATFORM_ENV = {
     "ATELIER_MEDIA_FALLBACK_POLL_S": "0.5",
     "ATELIER_LOG_LEVEL": "WARNING",
 }
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import ConsoleMessage, Page
+from playwright.sync_api import ConsoleMessage, Page, ViewportSize
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-PHONE = {"width": 375, "height": 812}
+PHONE: ViewportSize = {"width": 375, "height": 812}
 FINISH_WITHIN_MS = 60_000
 # Records every value the progress bar shows, from the first paint on (survives reloads).
 _WATCH_PROGRESS = """
@@ -87,7 +87,7 @@ class Studio:
     def wait_for_studio(self) -> None:
         self.page.locator(".tool").first.wait_for()
         self.page.wait_for_function(
-            "() => document.getElementById('credits-available').textContent !== '–'"
+            "() => document.getElementById('credits-available').textContent !== '\\u2013'"
         )
 
     def choose(self, tool: str) -> None:
@@ -140,9 +140,7 @@ class Studio:
 
     # The edge's API, as the signed-in page calls it.
     def token(self) -> str:
-        token: str = self.page.evaluate(
-            "JSON.parse(localStorage.getItem('atelier.session')).token"
-        )
+        token: str = self.page.evaluate("JSON.parse(localStorage.getItem('atelier.session')).token")
         return token
 
     def api(self, path: str, token: str | None = None) -> dict[str, Any]:

@@ -130,9 +130,11 @@ def test_a_reload_mid_generation_resumes_the_progress_where_it_was(studio: Studi
     resumed_from: list[str | None] = []
     studio.page.on(
         "request",
-        lambda r: resumed_from.append(r.headers.get("last-event-id"))
-        if r.url.endswith("/events")
-        else None,
+        lambda r: (
+            resumed_from.append(r.headers.get("last-event-id"))
+            if r.url.endswith("/events")
+            else None
+        ),
     )
     studio.fill("prompt", "a slow sunrise")
     studio.generate()

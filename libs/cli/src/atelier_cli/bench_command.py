@@ -78,6 +78,36 @@ def _add_media_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -
     media.set_defaults(handler=bench_media)
 
 
+def bench_sse(args: argparse.Namespace) -> int:
+    """Exit 0 when every client got every event of its generation (whatever the latency), 1 otherwise."""
+    from atelier_bench.sse.report import render_table as render_sse
+    from atelier_bench.sse.runner import Parameters as SseParameters
+    from atelier_bench.sse.runner import run_sse_bench
+
+    report = run_sse_bench(SseParameters(args.clients, args.duration), _progress)
+    print(json.dumps(report.to_json(), indent=2) if args.json else render_sse(report))
+    return EXIT_OK if report.sound else EXIT_UNSOUND
+
+
+def _add_sse_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sse = sub.add_parser(
+        "sse",
+        help="N SSE clients on one edge, each following its own generation: delivery latency "
+        "p50/p99 beside NATS read directly, memory per open stream",
+    )
+    sse.add_argument(
+        "--clients", type=_positive_int, default=2000, help="concurrent SSE clients (2000)"
+    )
+    sse.add_argument(
+        "--duration",
+        type=_positive_seconds,
+        default=2.0,
+        help="seconds the local provider takes per generation (2)",
+    )
+    sse.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    sse.set_defaults(handler=bench_sse)
+
+
 def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = commands.add_parser("bench", help="run a benchmark beside its baseline")
     sub = bench.add_subparsers(dest="bench_command", required=True)
@@ -126,3 +156,4 @@ def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     credits.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     credits.set_defaults(handler=bench_credits)
     _add_media_bench(sub)
+    _add_sse_bench(sub)

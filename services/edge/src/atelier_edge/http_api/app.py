@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
@@ -27,6 +27,7 @@ from atelier_edge.application.inflight import InflightLimit, TooManyInFlight
 from atelier_edge.domain.token_bucket import TokenBuckets
 from atelier_edge.http_api import (
     account_routes,
+    event_routes,
     generation_routes,
     health_routes,
     key_routes,
@@ -35,20 +36,31 @@ from atelier_edge.http_api import (
     tool_routes,
     webhook_routes,
 )
+from atelier_edge.http_api.auth import Caller
 from atelier_edge.http_api.body_limit import BodyLimit
 from atelier_edge.http_api.problems import ProblemError, problem
 from atelier_edge.http_api.upstream_errors import upstream_problem
 from atelier_edge.http_api.web_app import add_web_app
+from atelier_edge.live_wiring import running_live_progress
 from atelier_edge.settings import EdgeSettings
 from atelier_runtime.db import apply_migrations, create_pool, ensure_database
 
 
-def create_app(settings: EdgeSettings) -> FastAPI:
+async def signed_in_account(principal: Caller) -> str:
+    return principal.account_id
+
+
+def create_app(settings: EdgeSettings, caller: Callable[..., Any] = signed_in_account) -> FastAPI:
+    """`caller`: the dependency answering the signed-in account id of the live events route."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # gRPC channels bind to the running loop, so they are made here and not at import.
         async with AsyncExitStack() as stack:
             await _open_collaborators(app, settings, stack)
+            app.state.live_progress = await stack.enter_async_context(
+                running_live_progress(settings)
+            )
             yield
 
     # FastAPI's defaults: the document at /openapi.json, its interactive docs at /docs.
@@ -68,6 +80,7 @@ def create_app(settings: EdgeSettings) -> FastAPI:
         webhook_routes,
     ):
         app.include_router(module.router)
+    app.include_router(event_routes.router(caller))
     add_web_app(app, settings)
     _add_error_handlers(app)
     app.add_middleware(
