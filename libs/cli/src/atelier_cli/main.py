@@ -12,6 +12,7 @@ from atelier_cli.configuration_error import EXIT_USAGE, ConfigurationError
 from atelier_cli.credits_commands import add_credits_commands
 from atelier_cli.dlq_command import add_dlq_commands
 from atelier_cli.home import AlreadyRunning, AtelierHome
+from atelier_cli.keys_command import add_keys_commands
 from atelier_cli.one_line_parser import OneLineParser
 from atelier_cli.scale import MAX_REPLICAS, SCALABLE
 from atelier_cli.token_command import add_token_command
@@ -63,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
         "status", help="show the running platform found through ATELIER_HOME"
     ).set_defaults(handler=_status)
     add_token_command(commands)
+    add_keys_commands(commands)
     add_credits_commands(commands)
     commands.add_parser(
         "replay", help="rebuild the credits projections (balances, statements) from the log"

@@ -75,7 +75,9 @@ def test_each_service_gets_its_own_database_on_the_given_server() -> None:
     env = service_environment(CREDITS, endpoints(), SHARED)
 
     assert env["ATELIER_DATABASE_URL"] == "postgresql://u@127.0.0.1:5432/atelier_credits"
-    assert "ATELIER_DATABASE_URL" not in service_environment(EDGE, endpoints(), SHARED)
+    # The edge too: it keeps API keys and idempotency records.
+    edge = service_environment(EDGE, endpoints(), SHARED)
+    assert edge["ATELIER_DATABASE_URL"] == "postgresql://u@127.0.0.1:5432/atelier_edge"
 
 
 def test_secrets_and_the_instance_id_reach_every_process() -> None:

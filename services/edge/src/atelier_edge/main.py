@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import uvicorn
 
-from atelier_edge.http_api.app import create_app
+from atelier_edge.http_api.app import create_app, prepare_database
 from atelier_edge.settings import EdgeSettings
 from atelier_runtime.logs import configure_logging
 from atelier_runtime.settings import exit_on_bad_settings
@@ -36,6 +37,7 @@ def main() -> None:
     settings = exit_on_bad_settings(EdgeSettings)
     configure_logging(settings.service_name, settings.log_level)
     configure_tracing(settings.service_name, settings.otel_exporter)
+    asyncio.run(prepare_database(settings))
     uvicorn.run(create_app(settings), **server_options(settings))
 
 

@@ -93,12 +93,27 @@ def create_app(settings: EdgeSettings, caller: Callable[..., Any] = signed_in_ac
     return app
 
 
-async def _open_collaborators(app: FastAPI, settings: EdgeSettings, stack: AsyncExitStack) -> None:
+async def prepare_database(settings: EdgeSettings) -> None:
+    """Creates the edge's database if missing and brings its tables up to date.
+
+    The entry point runs this before uvicorn starts, where a signal still stops the process at
+    once (uvicorn holds signals until its startup is over).
+    """
     assert settings.database_url is not None  # the settings refuse to load without it
     await ensure_database(settings.database_url)
+    pool = await create_pool(settings.database_url, min_size=1, max_size=1)
+    try:
+        await apply_migrations(pool, COMPONENT, MIGRATIONS)
+    finally:
+        await pool.close()
+
+
+async def _open_collaborators(app: FastAPI, settings: EdgeSettings, stack: AsyncExitStack) -> None:
+    assert settings.database_url is not None
+    # Idempotent and cheap once done: an app built without the entry point (tests) is ready too.
+    await prepare_database(settings)
     pool = await create_pool(settings.database_url)
     stack.push_async_callback(pool.close)
-    await apply_migrations(pool, COMPONENT, MIGRATIONS)
     timeout = settings.edge_upstream_timeout_s
     app.state.health_probe = _closing(
         stack, HealthProbe(settings.backends(), settings.readiness_timeout_s)
