@@ -75,6 +75,35 @@ async def _edge_healthy(port: int) -> bool:
 
 
 @asynccontextmanager
+async def _edge(
+    log_dir: Path, common: dict[str, str], port: int, generation_addr: str
+) -> AsyncIterator[ManagedProcess]:
+    edge = _process("edge", "atelier_bench.sse.edge_main", log_dir, {
+        **common,
+        "ATELIER_EDGE_HOST": HOST,
+        "ATELIER_EDGE_PORT": str(port),
+        "ATELIER_GENERATION_ADDR": generation_addr,
+    })  # fmt: skip
+    try:
+        await _until(lambda: _edge_healthy(port), edge, "edge")
+        yield edge
+    finally:
+        edge.stop()
+
+
+@asynccontextmanager
+async def edge_alone(
+    infra: Infrastructure, log_dir: Path, generation_addr: str, prefix: str
+) -> AsyncIterator[Platform]:
+    """Only the edge, in front of whatever answers GetGeneration at `generation_addr`."""
+    common = {"ATELIER_NATS_URL": infra.nats_url, "ATELIER_NATS_PREFIX": prefix}
+    port = free_port(HOST)
+    async with _edge(log_dir, common, port, generation_addr) as edge:
+        pid = edge.pid or 0
+        yield Platform("", generation_addr, port, pid, infra.nats_url, prefix, (pid,))
+
+
+@asynccontextmanager
 async def platform(
     infra: Infrastructure, log_dir: Path, tuning: GenerationTuning
 ) -> AsyncIterator[Platform]:
@@ -106,14 +135,7 @@ async def platform(
         })  # fmt: skip
         stack.callback(generation.stop)
         await _until(lambda: _grpc_serving(generation_addr), generation, "generation")
-        edge = _process("edge", "atelier_bench.sse.edge_main", log_dir, {
-            **common,
-            "ATELIER_EDGE_HOST": HOST,
-            "ATELIER_EDGE_PORT": str(edge_port),
-            "ATELIER_GENERATION_ADDR": generation_addr,
-        })  # fmt: skip
-        stack.callback(edge.stop)
-        await _until(lambda: _edge_healthy(edge_port), edge, "edge")
+        edge = await stack.enter_async_context(_edge(log_dir, common, edge_port, generation_addr))
         pids = tuple(p.pid or 0 for p in (credits, generation, edge))
         yield Platform(
             credits_addr, generation_addr, edge_port, edge.pid or 0, infra.nats_url, prefix, pids

@@ -19,6 +19,7 @@ class Latency:
 @dataclass(frozen=True)
 class SseReport:
     clients: int
+    source: str
     duration_s: float
     streams_open_at_peak: int
     clients_complete: int
@@ -58,12 +59,18 @@ class SseReport:
         return body
 
 
+_SOURCES = {
+    "bus": "events published on generation's stream by the benchmark",
+    "generation": "real generations, local provider",
+}
+
+
 def render_table(report: SseReport) -> str:
     r = report
     met = "met" if r.edge.p99_ms < P99_TARGET_MS else "NOT met"
     return "\n".join([
         f"atelier bench sse: {r.clients} clients on one edge, each following its own generation "
-        f"(local provider, {r.duration_s:g} s each); wall {r.wall_s:.0f} s",
+        f"({_SOURCES.get(r.source, r.source)}, {r.duration_s:g} s each); wall {r.wall_s:.0f} s",
         "",
         "| path | events | p50 ms | p99 ms |",
         "|---|---:|---:|---:|",

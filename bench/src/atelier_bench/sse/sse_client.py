@@ -30,21 +30,33 @@ class Follower:
     arrivals: list[Arrival] = field(default_factory=list)
     error: str = ""
     heartbeats: int = 0
+    reconnects: int = 0
 
     @property
     def finished(self) -> bool:
         return bool(self.arrivals) and self.arrivals[-1].kind in TERMINAL
 
-    async def follow(self, host: str, port: int, account_header: str) -> None:
+    async def follow(self, host: str, port: int, account_header: str, attempts: int = 5) -> None:
+        """Follows to the end; like EventSource, reconnects with the last id it saw."""
+        for attempt in range(attempts):
+            self.error = ""
+            await self._once(host, port, account_header)
+            if self.finished or attempt == attempts - 1:
+                return
+            self.reconnects += 1
+            await asyncio.sleep(1.0)
+
+    async def _once(self, host: str, port: int, account_header: str) -> None:
         try:
             reader, writer = await asyncio.open_connection(host, port)
         except OSError as error:
             self.error = f"connect: {error}"
             return
         try:
+            resume = f"Last-Event-ID: {self.arrivals[-1].id}\r\n" if self.arrivals else ""
             request = (
                 f"GET /v1/generations/{self.generation_id}/events HTTP/1.1\r\nHost: {host}\r\n"
-                f"{account_header}: {self.account}\r\nAccept: text/event-stream\r\n\r\n"
+                f"{account_header}: {self.account}\r\n{resume}Accept: text/event-stream\r\n\r\n"
             )
             writer.write(request.encode())
             await self._read(reader)

@@ -84,7 +84,7 @@ def bench_sse(args: argparse.Namespace) -> int:
     from atelier_bench.sse.runner import Parameters as SseParameters
     from atelier_bench.sse.runner import run_sse_bench
 
-    report = run_sse_bench(SseParameters(args.clients, args.duration), _progress)
+    report = run_sse_bench(SseParameters(args.clients, args.duration, args.source), _progress)
     print(json.dumps(report.to_json(), indent=2) if args.json else render_sse(report))
     return EXIT_OK if report.sound else EXIT_UNSOUND
 
@@ -101,8 +101,16 @@ def _add_sse_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     sse.add_argument(
         "--duration",
         type=_positive_seconds,
-        default=2.0,
-        help="seconds the local provider takes per generation (2)",
+        default=10.0,
+        help="seconds each generation runs, from its first event to its last (10)",
+    )
+    sse.add_argument(
+        "--source",
+        choices=("bus", "generation"),
+        default="bus",
+        help="bus: the benchmark publishes each generation's events on generation's stream as "
+        "the service does (default; reaches N streams at once on a small machine); generation: "
+        "real generations submitted to the generation service (local provider)",
     )
     sse.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     sse.set_defaults(handler=bench_sse)

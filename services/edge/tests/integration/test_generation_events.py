@@ -194,8 +194,13 @@ async def test_closing_the_stream_does_not_cancel_the_generation(
     edge: ServedEdge, backends: SagaClients, account: str
 ) -> None:
     g = await backends.submit(account)
-    await stream(edge, account, g.id, until="progress")
+    await stream(edge, account, g.id, until="*")
+    hub = edge.app.state.live_progress.hub
 
+    async def let_go() -> bool:
+        return bool(hub.streams == 0)
+
+    await eventually(let_go, what="the closed stream detached from the hub")
     finished = await ended(backends, account, g.id)
 
     assert finished.status == pb.GENERATION_STATUS_SUCCEEDED
