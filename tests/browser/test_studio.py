@@ -3,7 +3,7 @@ play results, the page's own copy into our bucket, and what happens when the pag
 
 from __future__ import annotations
 
-from playwright.sync_api import Request, Route
+from playwright.sync_api import Request, Route, expect
 from tests.browser.studio import PHONE, Studio, Transferred, new_account
 
 PAGE_WEIGHT_BUDGET = 200_000
@@ -34,7 +34,9 @@ def test_an_image_is_generated_shown_and_copied_into_the_bucket_by_the_page(
     assert (media["status"], media["stored_by"]) == ("stored", "client")
     history = studio.page.locator("#history li").first
     assert "succeeded" in (history.text_content() or "")
-    assert studio.page.locator("#statement tbody tr").count() >= 3
+    charged = studio.page.locator("#statement tbody tr", has_text="Charged")
+    expect(charged).to_have_count(1)
+    expect(studio.page.locator("#credits-available")).to_have_text("8")
     studio.screenshot("image")
     assert first_load < PAGE_WEIGHT_BUDGET, f"first load transferred {first_load} bytes"
     print(f"page weight: sign-in page {first_load} bytes")

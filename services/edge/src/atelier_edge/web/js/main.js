@@ -55,6 +55,8 @@ async function enter(session) {
         useStoredLinks(results, await transferOutputs(generation));
       }
       await refresh();
+      // Credits settle just after the outcome: read the balance again once they have.
+      if (generation.credits === "frozen" && (await settled(generation.id))) await refresh();
     },
   });
   studio = new Studio({
@@ -69,6 +71,21 @@ async function enter(session) {
   });
   await Promise.all([history.load(), statement.load()]);
   if (await run.resume()) studio.setBusy(run.active);
+}
+
+const SETTLE_WAITS_MS = [250, 500, 1000, 2000, 4000];
+
+async function settled(id) {
+  for (const wait of SETTLE_WAITS_MS) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      const generation = await api(`/v1/generations/${encodeURIComponent(id)}`);
+      if (generation.credits !== "frozen") return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
 }
 
 function showAccount(me) {
