@@ -176,3 +176,19 @@ def test_a_song_plays_in_the_page(studio: Studio) -> None:
 
     assert studio.wait_for_playable("audio") > 0
     studio.screenshot("music")
+
+
+def test_cancel_stops_the_generation_and_returns_the_credits(studio: Studio) -> None:
+    studio.sign_in(new_account())
+    studio.fill("prompt", "never mind")
+    studio.generate()
+    expect(studio.page.locator("#credits-frozen")).to_have_text("2")
+
+    studio.page.get_by_role("button", name="Cancel").click()
+
+    status = studio.page.locator("#run-status")
+    expect(status).to_have_text("Canceled; your credits were returned.", timeout=30_000)
+    expect(studio.page.locator("#credits-available")).to_have_text("10")
+    expect(studio.page.locator("#credits-frozen")).to_have_text("0")
+    expect(studio.page.locator("#history li").first).to_contain_text("canceled")
+    assert studio.page.locator("#results .result").count() == 0
