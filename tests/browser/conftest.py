@@ -4,6 +4,8 @@ each test gets a fresh browser context (its own storage) and fails on any consol
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,13 +34,12 @@ PLATFORM_ENV = {
     "ATELIER_LOCAL_PROVIDER_LATENCY_S": "4",
     "ATELIER_MEDIA_FALLBACK_DELAY_S": "8",
     "ATELIER_MEDIA_FALLBACK_POLL_S": "0.5",
-    "ATELIER_LOG_LEVEL": "WARNING",
 }
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="session")
-def platform() -> Iterator[Platform]:
+def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
     with private_directory() as work:
         running = Platform(work / "home", free_port(), env=PLATFORM_ENV)
         running.start()
@@ -49,6 +50,16 @@ def platform() -> Iterator[Platform]:
             if running.process is not None and running.process.poll() is None:
                 running.interrupt()
             running.kill()
+            if request.session.testsfailed:
+                _keep_logs(running)
+
+
+def _keep_logs(running: Platform) -> None:
+    """The services' logs and `atelier up`'s output outlive a failed run (the home does not)."""
+    kept = Path(tempfile.mkdtemp(prefix="atelier-browser-logs-"))
+    shutil.copytree(running.home / "logs", kept / "logs", dirs_exist_ok=True)
+    (kept / "atelier-up.txt").write_text(running.output())
+    print(f"\nbrowser tests: the platform's logs are kept in {kept}", file=sys.stderr)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ _WATCH_PROGRESS = """
 window.__progress = [];
 document.addEventListener("DOMContentLoaded", () => {
   const bar = document.getElementById("progress");
+  if (!bar) return;  // not the studio (an error page)
   new MutationObserver(() => window.__progress.push(Number(bar.value)))
     .observe(bar, { attributes: true, attributeFilter: ["value"] });
 });
@@ -100,9 +101,15 @@ class Studio:
         self.page.locator(f"#field-{field}").select_option(label=choice)
 
     def generate(self) -> None:
-        self.page.get_by_role("button", name="Generate").click()
+        """Presses Generate and waits until the page took in the edge's answer."""
+        with self.page.expect_response(
+            lambda r: r.request.method == "POST" and r.url.endswith("/v1/generations")
+        ):
+            self.page.get_by_role("button", name="Generate").click()
+        # Started: the previous results are cleared; refused: the message says why.
         self.page.wait_for_function(
-            "() => document.getElementById('run-status').textContent !== 'Nothing running.'"
+            "() => (document.querySelector('#results .result') === null"
+            " && document.getElementById('run-status').textContent !== 'Done.')"
             " || document.getElementById('message').textContent !== ''"
         )
 
@@ -121,6 +128,14 @@ class Studio:
         media_id = self.page.locator("#results .result").first.get_attribute("data-media-id")
         assert media_id
         return media_id
+
+    def shown_image_width(self) -> int:
+        """The width of the result image once the browser decoded it."""
+        script = (
+            "() => { const img = document.querySelector('#results img');"
+            " return img !== null && img.complete && img.naturalWidth; }"
+        )
+        return int(self.page.wait_for_function(script, timeout=FINISH_WITHIN_MS).json_value())
 
     def wait_for_playable(self, element: str) -> float:
         """The duration the page's <video> or <audio> reports once its metadata loaded."""

@@ -29,14 +29,15 @@ def test_an_image_is_generated_shown_and_copied_into_the_bucket_by_the_page(
 
     moving = [v for v in studio.progress_values() if 0 < v < 100]
     assert moving, f"the bar went {studio.progress_values()}"
-    assert studio.page.locator("#results img").evaluate("img => img.naturalWidth") > 0
+    assert studio.shown_image_width() > 0
     media = studio.media_once_stored(studio.result_media_id(), studio.token())
     assert (media["status"], media["stored_by"]) == ("stored", "client")
     history = studio.page.locator("#history li").first
     assert "succeeded" in (history.text_content() or "")
     charged = studio.page.locator("#statement tbody tr", has_text="Charged")
-    expect(charged).to_have_count(1)
-    expect(studio.page.locator("#credits-available")).to_have_text("8")
+    # Credits settle a moment after the success; the page reads them again when they have.
+    expect(charged).to_have_count(1, timeout=20_000)
+    expect(studio.page.locator("#credits-available")).to_have_text("8", timeout=20_000)
     studio.screenshot("image")
     assert first_load < PAGE_WEIGHT_BUDGET, f"first load transferred {first_load} bytes"
     print(f"page weight: sign-in page {first_load} bytes")
@@ -66,7 +67,7 @@ def test_at_phone_width_the_studio_fits_and_works_by_keyboard(studio: Studio) ->
     studio.wait_until_done()
 
     assert studio.page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    assert studio.page.locator("#results img").evaluate("img => img.naturalWidth") > 0
+    assert studio.shown_image_width() > 0
     media = studio.media_once_stored(studio.result_media_id(), studio.token())
     assert media["stored_by"] == "client"
     unlabelled = studio.page.evaluate(
@@ -149,7 +150,7 @@ def test_a_reload_mid_generation_resumes_the_progress_where_it_was(studio: Studi
     assert resumed_from[0] is None
     assert resumed_from[-1], "the stream after the reload named no Last-Event-ID"
     assert min(studio.progress_values()) >= before
-    assert studio.page.locator("#results img").evaluate("img => img.naturalWidth") > 0
+    assert studio.shown_image_width() > 0
 
 
 def test_a_video_plays_in_the_page(studio: Studio) -> None:
@@ -192,3 +193,24 @@ def test_cancel_stops_the_generation_and_returns_the_credits(studio: Studio) -> 
     expect(studio.page.locator("#credits-frozen")).to_have_text("0")
     expect(studio.page.locator("#history li").first).to_contain_text("canceled")
     assert studio.page.locator("#results .result").count() == 0
+
+
+def test_an_earlier_result_is_the_input_file_of_image_to_image(studio: Studio) -> None:
+    studio.sign_in(new_account())
+    studio.fill("prompt", "a teapot")
+    studio.generate()
+    studio.wait_until_done()
+    source = studio.page.locator("#results img").get_attribute("src")
+
+    studio.choose("Image to image")
+    pick = studio.page.get_by_label("Image: one of your results")
+    pick.select_option(index=1)
+    assert studio.page.locator("#field-image_url").input_value() == source
+    studio.fill("prompt", "the teapot in watercolour")
+    assert studio.page.locator("#cost").text_content() == "Costs 3 credits"
+    studio.generate()
+    studio.wait_until_done()
+
+    restyled = studio.page.locator("#results img")
+    assert restyled.get_attribute("src") != source
+    assert studio.shown_image_width() > 0

@@ -1,5 +1,8 @@
 // Small helpers for building the page with the DOM API (text is never parsed as HTML).
 
+// Dispatched on the document each time the history was read (forms offer its results as inputs).
+export const HISTORY_READ = "atelier:history-read";
+
 export const $ = (selector, root = document) => root.querySelector(selector);
 
 export function el(tag, attributes = {}, ...children) {

@@ -1,7 +1,7 @@
 // The account's past generations (newest first, in pages), each with its status and outputs.
 
 import { api } from "./api.js";
-import { $, credits, el, when } from "./dom.js";
+import { $, credits, el, HISTORY_READ, when } from "./dom.js";
 
 export class History {
   constructor({ onShow, toolName }) {
@@ -26,6 +26,7 @@ export class History {
     this.list.append(...page.generations.map((g) => this.row(g)));
     this.cursor = page.next_cursor;
     this.more.hidden = !this.cursor;
+    document.dispatchEvent(new Event(HISTORY_READ));
   }
 
   // Earlier outputs of a kind (image, audio, video), for the form's input-file fields.

@@ -43,9 +43,6 @@ async function enter(session) {
   const statement = new Statement();
   let studio = null;
 
-  const refresh = () =>
-    Promise.all([api("/v1/me").then(showAccount), history.load(), statement.load()]).then(() => studio && studio.showCost());
-
   const run = new Run({
     describe: (g) => `${toolName(g.tool)} · ${g.model}`,
     onFinished: async (generation, label) => {
@@ -54,9 +51,9 @@ async function enter(session) {
         showResults(results, generation, label);
         useStoredLinks(results, await transferOutputs(generation));
       }
-      await refresh();
-      // Credits settle just after the outcome: read the balance again once they have.
-      if (generation.credits === "frozen" && (await settled(generation.id))) await refresh();
+      await history.load();
+      await readUntilSettled(generation.id, statement);
+      studio.showCost();
     },
   });
   studio = new Studio({
@@ -73,19 +70,29 @@ async function enter(session) {
   if (await run.resume()) studio.setBusy(run.active);
 }
 
-const SETTLE_WAITS_MS = [250, 500, 1000, 2000, 4000];
+const SETTLE_WAITS_MS = [0, 250, 500, 1000, 2000, 4000, 8000];
 
-async function settled(id) {
+// Credits settle a moment after the outcome, and the statement follows the balance: read both
+// again until the generation's credits are settled and the newest line matches the balance.
+async function readUntilSettled(id, statement) {
   for (const wait of SETTLE_WAITS_MS) {
     await new Promise((resolve) => setTimeout(resolve, wait));
     try {
-      const generation = await api(`/v1/generations/${encodeURIComponent(id)}`);
-      if (generation.credits !== "frozen") return true;
+      const [generation, me] = await Promise.all([
+        api(`/v1/generations/${encodeURIComponent(id)}`),
+        api("/v1/me"),
+      ]);
+      showAccount(me);
+      const newest = await statement.load();
+      const caughtUp =
+        newest !== null &&
+        newest.available_after === me.credits.available &&
+        newest.frozen_after === me.credits.frozen;
+      if (generation.credits !== "frozen" && caughtUp) return;
     } catch {
-      return false;
+      return; // a passing failure: the Refresh buttons are there
     }
   }
-  return false;
 }
 
 function showAccount(me) {

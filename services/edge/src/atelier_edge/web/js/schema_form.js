@@ -2,7 +2,7 @@
 // for enums, number inputs with their bounds, checkboxes for booleans, and URL inputs (with a
 // pick from the account's earlier results) for input files.
 
-import { el } from "./dom.js";
+import { el, HISTORY_READ } from "./dom.js";
 
 const LONG_TEXT = 200;
 const FILE_KINDS = { image_url: "image", audio_url: "audio", video_url: "video" };
@@ -99,7 +99,7 @@ function fieldFor(name, spec, isRequired, idPrefix, earlier) {
 function urlField(name, spec, common, label, hint, choices) {
   const input = el("input", { ...common, type: "url", maxlength: spec.maxLength, placeholder: "https://…" });
   const pick = el("select", { id: `${common.id}-pick`, "aria-label": `${labelOf(name)}: one of your results` });
-  // Filled when it is about to be used, so results that arrived since are offered too.
+  // Filled again whenever the history is read, so results that arrived since are offered too.
   const fill = () => {
     const found = choices();
     pick.replaceChildren(
@@ -108,8 +108,7 @@ function urlField(name, spec, common, label, hint, choices) {
     );
   };
   fill();
-  pick.addEventListener("focus", fill);
-  pick.addEventListener("pointerdown", fill);
+  document.addEventListener(HISTORY_READ, () => pick.isConnected && fill());
   pick.addEventListener("change", () => {
     if (pick.value) input.value = pick.value;
     input.dispatchEvent(new Event("input", { bubbles: true }));

@@ -28,6 +28,7 @@ export class Statement {
     this.body.append(...page.lines.map(row));
     this.cursor = page.next_cursor;
     this.more.hidden = !this.cursor;
+    return page.lines[0] || null;
   }
 }
 

@@ -16,10 +16,13 @@ export async function transferOutputs(generation) {
   return stored;
 }
 
-// Media records an output when it hears of the success, a moment after the page may have.
-const RECORD_WAITS_MS = [100, 200, 400, 800, 1600, 3200];
+// Media records an output when it hears of the success, a moment after the page may have: the
+// page asks a second later, and again (backing off) while the record is not there yet.
+const FIRST_ASK_MS = 1000;
+const RECORD_WAITS_MS = [250, 500, 1000, 2000, 4000];
 
 async function recorded(mediaId) {
+  await new Promise((resolve) => setTimeout(resolve, FIRST_ASK_MS));
   for (const wait of [...RECORD_WAITS_MS, null]) {
     try {
       return await api(`/v1/media/${encodeURIComponent(mediaId)}`);
