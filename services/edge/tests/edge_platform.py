@@ -44,6 +44,7 @@ class Platform:
     backends: dict[str, str]
     edge_database_url: str
     credits: Any  # CreditsServiceAsyncStub
+    bus: dict[str, str]  # the edge's NATS URL and prefix, for its live event streams
 
     def token(self, account: str, ttl: timedelta = timedelta(minutes=10), **claims: Any) -> str:
         return sign_token(JWT_SECRET, subject=account, ttl=ttl, claims=claims or None)
@@ -65,7 +66,7 @@ class Platform:
         )
 
     def edge_settings(self, **overrides: Any) -> EdgeSettings:
-        return edge_settings(self.backends, self.edge_database_url, **overrides)
+        return edge_settings(self.backends, self.edge_database_url, **self.bus, **overrides)
 
 
 def edge_settings(backends: dict[str, str], database_url: str, **overrides: Any) -> EdgeSettings:
@@ -173,14 +174,16 @@ async def running_platform(servers: Servers) -> AsyncIterator[Platform]:
                 "media": media,
             }
             edge_database = await _database(servers, made)
+            bus = {"nats_url": nats, "nats_prefix": prefix}
             edge_url = await stack.enter_async_context(
-                serving_edge(edge_settings(backends, edge_database))
+                serving_edge(edge_settings(backends, edge_database, **bus))
             )
             credits_channel = await stack.enter_async_context(channel(credits))
             yield Platform(
                 edge_url=edge_url,
                 backends=backends,
                 edge_database_url=edge_database,
+                bus=bus,
                 credits=credits_pb2_grpc.CreditsServiceStub(credits_channel),
             )
     finally:

@@ -27,9 +27,10 @@ def header_account(x_test_account: Annotated[str | None, Header()] = None) -> st
 
 
 def edge_settings(
-    nats_url: str, prefix: str, generation_addr: str, **overrides: Any
+    database_url: str, nats_url: str, prefix: str, generation_addr: str, **overrides: Any
 ) -> EdgeSettings:
     values: dict[str, Any] = {
+        "database_url": database_url,
         "nats_url": nats_url,
         "nats_prefix": prefix,
         "generation_addr": generation_addr,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from atelier_generation.main import build
+from atelier_generation.providers.provider import Provider
 from atelier_generation.settings import GenerationSettings
+from atelier_runtime.grpc_server import GrpcService
+from atelier_runtime.service import ServiceScope
 from atelier_testing.in_process import serving
 
 
@@ -29,6 +33,13 @@ def service_settings(
     return GenerationSettings(**values)
 
 
-def serving_generation(settings: GenerationSettings) -> AbstractAsyncContextManager[str]:
-    """Serves until the block ends; yields the address it listens on."""
-    return serving(settings, build)
+def serving_generation(
+    settings: GenerationSettings, providers: Mapping[str, Provider] | None = None
+) -> AbstractAsyncContextManager[str]:
+    """Serves until the block ends (with `providers` instead of the configured ones, when
+    given); yields the address it listens on."""
+
+    async def built(settings: GenerationSettings, scope: ServiceScope) -> Sequence[GrpcService]:
+        return await build(settings, scope, providers=providers)
+
+    return serving(settings, built)

@@ -5,7 +5,7 @@ composition root take it over."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -15,7 +15,7 @@ from atelier.credits.v1 import credits_pb2_grpc
 from atelier_generation.adapters.credits_client import CreditsWallet
 from atelier_generation.adapters.schema import MIGRATIONS
 from atelier_generation.application.catalogue_queries import CatalogueQueries
-from atelier_generation.domain.catalogue import Model
+from atelier_generation.domain.catalogue import Catalogue, Model
 from atelier_generation.domain.generation import Generation
 from atelier_generation.main import Saga, service_catalogue, wire_saga
 from atelier_generation.providers.job import JobStatus, ProviderJob, WebhookUpdate
@@ -78,13 +78,18 @@ async def composition(
     nats_url: str,
     prefix: str,
     credits_address: str,
-    provider: Provider,
+    provider: Provider | Sequence[Provider],
+    *,
+    catalogue: Catalogue | None = None,
     **overrides: Any,
 ) -> AsyncIterator[Composition]:
+    """One composition root over `provider` (or several), the shipped catalogue or `catalogue`,
+    and the test's settings `overrides`."""
     settings = service_settings(
         database_url, nats_url, prefix, credits_addr=credits_address, **overrides
     )
-    catalogue = service_catalogue(settings)
+    catalogue = catalogue or service_catalogue(settings)
+    providers = list(provider) if isinstance(provider, Sequence) else [provider]
     pool = await create_pool(database_url)
     try:
         await apply_migrations(pool, "generation", MIGRATIONS)
@@ -94,7 +99,7 @@ async def composition(
                 settings,
                 pool,
                 CreditsWallet(credits),
-                {provider.name: provider},
+                {p.name: p for p in providers},
                 catalogue,
                 CatalogueQueries(catalogue),
             )

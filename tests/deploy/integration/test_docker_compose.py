@@ -117,7 +117,8 @@ def test_edge_is_published_on_8080(compose: dict[str, Any]) -> None:
     assert edge["environment"]["ATELIER_EDGE_HOST"] == "0.0.0.0"
     assert edge["environment"]["ATELIER_EDGE_PORT"] == "8080"
     assert "8080:8080" in edge["ports"]
-    assert "ATELIER_DATABASE_URL" not in edge["environment"]
+    # Its own database: API keys and idempotency records.
+    assert edge["environment"]["ATELIER_DATABASE_URL"].endswith("@postgres:5432/atelier_edge")
 
 
 def test_secrets_reach_only_the_services_that_use_them(compose: dict[str, Any]) -> None:
@@ -133,8 +134,7 @@ def test_service_starts_after_the_infrastructure_it_uses_is_healthy(
 ) -> None:
     depends_on = services_of(compose)[service]["depends_on"]
     assert depends_on["nats"]["condition"] == "service_healthy"
-    if service != "edge":
-        assert depends_on["postgres"]["condition"] == "service_healthy"
+    assert depends_on["postgres"]["condition"] == "service_healthy"
 
 
 def test_media_starts_after_its_bucket_exists(compose: dict[str, Any]) -> None:

@@ -76,10 +76,11 @@ async def _edge_healthy(port: int) -> bool:
 
 @asynccontextmanager
 async def _edge(
-    log_dir: Path, common: dict[str, str], port: int, generation_addr: str
+    log_dir: Path, common: dict[str, str], port: int, generation_addr: str, database_url: str
 ) -> AsyncIterator[ManagedProcess]:
     edge = _process("edge", "atelier_bench.sse.edge_main", log_dir, {
         **common,
+        "ATELIER_DATABASE_URL": database_url,
         "ATELIER_EDGE_HOST": HOST,
         "ATELIER_EDGE_PORT": str(port),
         "ATELIER_GENERATION_ADDR": generation_addr,
@@ -98,7 +99,8 @@ async def edge_alone(
     """Only the edge, in front of whatever answers GetGeneration at `generation_addr`."""
     common = {"ATELIER_NATS_URL": infra.nats_url, "ATELIER_NATS_PREFIX": prefix}
     port = free_port(HOST)
-    async with _edge(log_dir, common, port, generation_addr) as edge:
+    database_url = infra.database_url_for(f"{prefix}_edge")
+    async with _edge(log_dir, common, port, generation_addr, database_url) as edge:
         pid = edge.pid or 0
         yield Platform("", generation_addr, port, pid, infra.nats_url, prefix, (pid,))
 
@@ -135,7 +137,10 @@ async def platform(
         })  # fmt: skip
         stack.callback(generation.stop)
         await _until(lambda: _grpc_serving(generation_addr), generation, "generation")
-        edge = await stack.enter_async_context(_edge(log_dir, common, edge_port, generation_addr))
+        edge_database = infra.database_url_for(f"{prefix}_edge")
+        edge = await stack.enter_async_context(
+            _edge(log_dir, common, edge_port, generation_addr, edge_database)
+        )
         pids = tuple(p.pid or 0 for p in (credits, generation, edge))
         yield Platform(
             credits_addr, generation_addr, edge_port, edge.pid or 0, infra.nats_url, prefix, pids

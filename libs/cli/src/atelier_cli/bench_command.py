@@ -89,6 +89,37 @@ def bench_sse(args: argparse.Namespace) -> int:
     return EXIT_OK if report.sound else EXIT_UNSOUND
 
 
+def bench_e2e(args: argparse.Namespace) -> int:
+    """Exit 0 when every generation reached stored media (whatever the speed), 1 otherwise."""
+    from atelier_bench.e2e.report import render_table as render_e2e
+    from atelier_bench.e2e.runner import Parameters as E2eParameters
+    from atelier_bench.e2e.runner import run_e2e_bench
+
+    parameters = E2eParameters(args.clients, args.duration, args.warmup, args.tool, args.model)
+    report = run_e2e_bench(parameters, _progress)
+    print(json.dumps(report.to_json(), indent=2) if args.json else render_e2e(report))
+    return EXIT_OK if report.sound else EXIT_UNSOUND
+
+
+def _add_e2e_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    e2e = sub.add_parser(
+        "e2e",
+        help="generations through the edge (HTTP submit → SSE succeeded → media stored) with the "
+        "local provider at zero latency, beside bare ledger freeze→confirm cycles",
+    )
+    e2e.add_argument("--clients", type=_positive_int, default=32, help="concurrent clients (32)")
+    e2e.add_argument(
+        "--duration", type=_positive_seconds, default=20.0, help="measured seconds per side (20)"
+    )
+    e2e.add_argument(
+        "--warmup", type=_positive_seconds, default=3.0, help="unmeasured seconds first (3)"
+    )
+    e2e.add_argument("--tool", default="text-to-image", help="the tool (text-to-image)")
+    e2e.add_argument("--model", default="local", help="the tool's model (local)")
+    e2e.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    e2e.set_defaults(handler=bench_e2e)
+
+
 def _add_sse_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     sse = sub.add_parser(
         "sse",
@@ -165,3 +196,4 @@ def add_bench_commands(commands: argparse._SubParsersAction[argparse.ArgumentPar
     credits.set_defaults(handler=bench_credits)
     _add_media_bench(sub)
     _add_sse_bench(sub)
+    _add_e2e_bench(sub)

@@ -93,7 +93,11 @@ def exit_with(exc: SettingsError) -> NoReturn:
 
 
 def _describe(cls: type[BaseSettings], error: Any) -> str:
-    field = str((error.get("loc") or ("?",))[0])
+    if not error.get("loc"):
+        # A check across several variables names them in its own message; the input is the
+        # whole configuration, secrets included, so it is never echoed.
+        return str(error.get("msg", "invalid configuration")).removeprefix("Value error, ")
+    field = str(error["loc"][0])
     return describe(env_var_name(cls, field), error, secret=_is_secret(cls, field))
 
 

@@ -57,17 +57,6 @@ class EdgeSettings(DatabaseServiceSettings):
     # An idempotency record still in flight after this long belongs to a request that died.
     edge_idempotency_stale_s: float = Field(default=120.0, gt=0, le=86_400)
 
-    # The live progress streams (GET /v1/generations/{id}/events). A comment line this often keeps idle streams open through proxies.
-    edge_sse_heartbeat_s: float = Field(default=15.0, gt=0, le=3600)
-    # Events waiting for one client; a client this far behind is cut (it resumes by its id).
-    edge_sse_inbox_events: int = Field(default=64, ge=1, le=100_000)
-    # The history resumes are served from: generations kept, events per generation, their age.
-    edge_sse_history_generations: int = Field(default=10_000, ge=1, le=10_000_000)
-    edge_sse_history_events: int = Field(default=64, ge=1, le=10_000)
-    edge_sse_history_age_s: float = Field(default=600.0, gt=0, le=86_400)
-    # How long a request waits for the feed to follow the bus before answering 503.
-    edge_sse_ready_wait_s: float = Field(default=5.0, ge=0, le=60)
-
     @field_validator("jwks_url")
     @classmethod
     def _jwks_needs_issuer_and_audience(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -78,6 +67,18 @@ class EdgeSettings(DatabaseServiceSettings):
                 "set are accepted only for a known issuer and audience"
             )
         return value
+
+    # The live progress streams (GET /v1/generations/{id}/events). A comment line this often
+    # keeps idle streams open through proxies.
+    edge_sse_heartbeat_s: float = Field(default=15.0, gt=0, le=3600)
+    # Events waiting for one client; a client this far behind is cut (it resumes by its id).
+    edge_sse_inbox_events: int = Field(default=64, ge=1, le=100_000)
+    # The history resumes are served from: generations kept, events per generation, their age.
+    edge_sse_history_generations: int = Field(default=10_000, ge=1, le=10_000_000)
+    edge_sse_history_events: int = Field(default=64, ge=1, le=10_000)
+    edge_sse_history_age_s: float = Field(default=600.0, gt=0, le=86_400)
+    # How long a request waits for the feed to follow the bus before answering 503.
+    edge_sse_ready_wait_s: float = Field(default=5.0, ge=0, le=60)
 
     @field_validator("dev_login")
     @classmethod

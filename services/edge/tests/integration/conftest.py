@@ -1,8 +1,13 @@
-"""Edge integration fixtures. `platform`: one platform for the whole session (starting five
-services costs seconds); tests isolate themselves by using accounts of their own, and their
-modules run in the session's event loop (`pytestmark`). `edge` (with `backends`): real credits and
-generation services (local provider, a little latency so a generation reports progress several
-times) and the edge in front, on the test's NATS prefix."""
+"""Two ways to run the edge against real backends.
+
+`platform`: one platform for the whole session (starting five services costs seconds); tests
+isolate themselves by using accounts of their own, and every module using it marks itself to run
+in the session's event loop (`pytestmark`), where the platform's servers live.
+
+`backends` and `edge`: credits and generation (local provider, a little latency so a generation
+reports progress several times) and an edge in front, per test, on the test's NATS prefix — for
+the live event streams, whose tests restart and compare edges.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,6 @@ from atelier_runtime.grpc_client import channel
 from atelier_testing.ids import random_name
 from atelier_testing.infrastructure import Servers
 
-LOCAL_LATENCY_S = 1.5
-
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
 async def platform(servers: Servers) -> AsyncIterator[Platform]:
@@ -36,6 +39,9 @@ async def platform(servers: Servers) -> AsyncIterator[Platform]:
 @pytest.fixture
 def account() -> str:
     return random_name("acct-")
+
+
+LOCAL_LATENCY_S = 1.5
 
 
 @pytest.fixture
@@ -80,10 +86,10 @@ async def edge(
     edge_heartbeat_s: float,
 ) -> AsyncIterator[ServedEdge]:
     settings = edge_settings(
+        await new_database(),
         nats_url,
         bus_prefix,
         backends.address,
-        database_url=await new_database(),
         edge_sse_heartbeat_s=edge_heartbeat_s,
     )
     async with serving_edge(settings) as served:

@@ -5,6 +5,7 @@ per edge process."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -132,6 +133,7 @@ async def test_the_query_parameter_resumes_like_the_header(
 
 
 async def test_a_resume_on_an_edge_that_started_later_begins_with_a_snapshot(
+    new_database: Callable[[], Awaitable[str]],
     edge: ServedEdge,
     backends: SagaClients,
     account: str,
@@ -149,7 +151,7 @@ async def test_a_resume_on_an_edge_that_started_later_begins_with_a_snapshot(
 
     # Started once the stream moved past the first id, so that id is older than it knows.
     await eventually(moved_on, what="a generation event after the first id")
-    settings = edge_settings(nats_url, bus_prefix, backends.address)
+    settings = edge_settings(await new_database(), nats_url, bus_prefix, backends.address)
 
     async with serving_edge(settings) as later:
         after = await stream(later, account, g.id, **{"Last-Event-ID": before[0].id})

@@ -85,6 +85,7 @@ def test_live_stream_settings_are_read_and_a_bad_one_is_named(
     for name in list(os.environ):
         if name.startswith("ATELIER_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("ATELIER_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/edge")
     assert load_settings(EdgeSettings).edge_sse_heartbeat_s == 15.0
     monkeypatch.setenv("ATELIER_EDGE_SSE_HEARTBEAT_S", "0")
 

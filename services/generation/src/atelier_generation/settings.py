@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import NoDecode
 
 from atelier_generation.application.saga_config import SagaConfig
+from atelier_generation.provider_settings import ProviderSettings
 from atelier_generation.providers.completion import PollSchedule
 from atelier_generation.providers.local.running import LocalProviderConfig
 from atelier_runtime.grpc_targets import GrpcAddresses
@@ -16,8 +17,9 @@ from atelier_runtime.settings import DatabaseServiceSettings
 from atelier_runtime.settings_types import PortOrAny
 
 
-class GenerationSettings(DatabaseServiceSettings):
-    """Shared settings, the catalogue's file, and the built-in local provider's knobs."""
+class GenerationSettings(DatabaseServiceSettings, ProviderSettings):
+    """Shared settings, the catalogue's file, the built-in local provider's knobs, and the
+    remote providers and the router (ProviderSettings)."""
 
     service_name: str = "generation"
     # A catalogue to use instead of the one shipped in the package (ATELIER_CATALOG).
@@ -41,15 +43,18 @@ class GenerationSettings(DatabaseServiceSettings):
     # per process, a driver's lease, how often idle drivers look for work, and how long a
     # freeze outlives the model's deadline.
     generation_max_running_per_account: int = Field(default=4, ge=1, le=1000)
-    generation_workers: int = Field(default=8, ge=1, le=256)
+    generation_workers: int = Field(default=32, ge=1, le=256)
     generation_lease_s: float = Field(default=30.0, ge=0.3, le=3600)
     generation_poll_s: float = Field(default=0.5, gt=0, le=60)
     generation_freeze_margin_s: float = Field(default=600.0, ge=0, le=86_400)
     generation_relay_poll_s: float = Field(default=0.2, gt=0, le=60)
     # The first poll of a provider job after its submit; later polls back off to 5 s.
     generation_provider_poll_first_s: float = Field(default=0.25, gt=0, le=60)
+    # Plans whose queued generations are claimed first, in this order (billing's plan ids,
+    # comma-separated); every other plan, "free" included, comes after them, oldest first.
+    generation_plan_priority: Annotated[tuple[str, ...], NoDecode] = ("pro", "standard", "basic")
 
-    @field_validator("local_provider_input_origins", mode="before")
+    @field_validator("local_provider_input_origins", "generation_plan_priority", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -63,6 +68,18 @@ class GenerationSettings(DatabaseServiceSettings):
             if not origin.startswith(("http://", "https://")):
                 raise ValueError(f"each origin must start with http:// or https://, got {origin!r}")
         return origins
+
+    @field_validator("generation_plan_priority")
+    @classmethod
+    def _plans(cls, plans: tuple[str, ...]) -> tuple[str, ...]:
+        for plan in plans:
+            if len(plan) > 64 or not plan.isprintable():
+                raise ValueError(
+                    f"each plan id must be at most 64 printable characters, got {plan!r}"
+                )
+        if len(set(plans)) != len(plans):
+            raise ValueError("a plan is listed twice")
+        return plans
 
     def local_provider(self) -> LocalProviderConfig:
         return LocalProviderConfig(
@@ -81,4 +98,5 @@ class GenerationSettings(DatabaseServiceSettings):
             lease_s=self.generation_lease_s,
             freeze_margin_s=self.generation_freeze_margin_s,
             poll_schedule=PollSchedule(first_s=self.generation_provider_poll_first_s),
+            plan_priority=self.generation_plan_priority,
         )

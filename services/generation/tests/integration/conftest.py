@@ -4,7 +4,7 @@ database, on the test's NATS prefix."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from typing import Any
 
@@ -18,6 +18,7 @@ from services.generation.tests.saga_support import SagaClients
 
 from atelier.credits.v1 import credits_pb2_grpc
 from atelier.generation.v1 import generation_pb2_grpc
+from atelier_generation.providers.provider import Provider
 from atelier_runtime.grpc_client import channel
 
 
@@ -38,14 +39,20 @@ async def credits_address(
 
 @contextlib.asynccontextmanager
 async def saga_clients(
-    database_url: str, nats_url: str, bus_prefix: str, credits_address: str, **overrides: Any
+    database_url: str,
+    nats_url: str,
+    bus_prefix: str,
+    credits_address: str,
+    providers: Mapping[str, Provider] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[SagaClients]:
-    """Generation served beside credits, with its settings `overrides`; both clients."""
+    """Generation served beside credits, with its settings `overrides` (and `providers` instead
+    of the configured ones, when given); both clients."""
     settings = service_settings(
         database_url, nats_url, bus_prefix, credits_addr=credits_address, **overrides
     )
     async with AsyncExitStack() as stack:
-        address = await stack.enter_async_context(serving_generation(settings))
+        address = await stack.enter_async_context(serving_generation(settings, providers))
         generation = await stack.enter_async_context(channel(address))
         credits = await stack.enter_async_context(channel(credits_address))
         yield SagaClients(

@@ -71,7 +71,7 @@ async def test_an_input_from_a_foreign_origin_is_refused_as_the_users_fault() ->
                 local, "upscale", {"image_url": "http://169.254.169.254/latest/meta-data"}
             )
 
-    assert "reads only URLs it served" in raised.value.message
+    assert "only URLs this service served" in raised.value.message
 
 
 async def test_an_input_that_is_not_an_image_is_refused_as_the_users_fault() -> None:

@@ -3,6 +3,7 @@ in one line naming the file, the key path and the reason."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -64,6 +65,32 @@ def test_a_model_of_an_adapter_not_built_yet_still_loads() -> None:
         first_model(document).update(provider="replicate", provider_model="owner/model")
 
     assert parsed(sample_with(remote)).tools[0].models[0].provider == "replicate"
+
+
+def test_a_model_may_name_fallbacks_in_its_tool() -> None:
+    catalogue = parsed(sample_with(_with_spare(fallbacks=["spare"])))
+
+    assert catalogue.tools[0].models[0].fallbacks == ("spare",)
+
+
+def _with_spare(**first: object) -> Callable[[dict[str, Any]], None]:
+    """A second model, `spare`, on another provider; the first model's keys set to `first`."""
+
+    def change(document: dict[str, Any]) -> None:
+        spare = copy.deepcopy(first_model(document))
+        spare.update(id="spare", provider="replicate", provider_model="owner/video")
+        document["tools"][0]["models"].append(spare)
+        first_model(document).update(first)
+
+    return change
+
+
+def _spare_of_kind(kind: str, content_type: str) -> Callable[[dict[str, Any]], None]:
+    def change(document: dict[str, Any]) -> None:
+        _with_spare(fallbacks=["spare"])(document)
+        document["tools"][0]["models"][1]["outputs"] = {"kind": kind, "content_type": content_type}
+
+    return change
 
 
 def _set(path: str, value: object) -> Callable[[dict[str, Any]], None]:
@@ -179,6 +206,31 @@ BAD_CATALOGUES = {
         lambda d: d["tools"][0]["models"].append(first_model(d)),
         "tools[0].models[1].id",
         "repeats tools[0].models[0].id",
+    ),
+    "a fallback that is no model of the tool": (
+        _set("fallbacks", ["nope"]),
+        f"{MODEL}.fallbacks[0]",
+        "'nope' is not a model of tool 'text-to-video'",
+    ),
+    "a model its own fallback": (
+        _set("fallbacks", ["local"]),
+        f"{MODEL}.fallbacks[0]",
+        "its own fallback",
+    ),
+    "a fallback twice": (
+        _with_spare(fallbacks=["spare", "spare"]),
+        f"{MODEL}.fallbacks[1]",
+        "repeats",
+    ),
+    "a fallback of another kind": (
+        _spare_of_kind("image", "image/png"),
+        f"{MODEL}.fallbacks[0]",
+        "'spare' makes image, not video",
+    ),
+    "too many fallbacks": (
+        _set("fallbacks", ["a", "b", "c", "d", "e"]),
+        f"{MODEL}.fallbacks",
+        "at most 4",
     ),
     "an unknown tool kind": (lambda d: d["tools"][0].update(kind="3d"), "tools[0].kind", "'image'"),
     "no tools": (lambda d: d.update(tools=[]), "tools", "at least 1 item"),

@@ -74,5 +74,13 @@ class GenerationClient:
         )
         return await self._stub.ListGenerations(request, timeout=self._timeout_s)
 
+    async def handle_provider_webhook(
+        self, provider: str, headers: dict[str, str], body: bytes
+    ) -> generation_pb2.HandleProviderWebhookResponse:
+        request = generation_pb2.HandleProviderWebhookRequest(
+            provider=provider, headers=headers, body=body
+        )
+        return await self._stub.HandleProviderWebhook(request, timeout=self._timeout_s)
+
     async def close(self) -> None:
         await self._channel.close()

@@ -36,7 +36,7 @@ from atelier_edge.http_api import (
     tool_routes,
     webhook_routes,
 )
-from atelier_edge.http_api.auth import Caller
+from atelier_edge.http_api.auth import account_id
 from atelier_edge.http_api.body_limit import BodyLimit
 from atelier_edge.http_api.problems import ProblemError, problem
 from atelier_edge.http_api.upstream_errors import upstream_problem
@@ -46,18 +46,15 @@ from atelier_edge.settings import EdgeSettings
 from atelier_runtime.db import apply_migrations, create_pool, ensure_database
 
 
-async def signed_in_account(principal: Caller) -> str:
-    return principal.account_id
-
-
-def create_app(settings: EdgeSettings, caller: Callable[..., Any] = signed_in_account) -> FastAPI:
-    """`caller`: the dependency answering the signed-in account id of the live events route."""
+def create_app(settings: EdgeSettings, caller: Callable[..., Any] = account_id) -> FastAPI:
+    """`caller`: the dependency answering the signed-in account id of a live event stream."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # gRPC channels bind to the running loop, so they are made here and not at import.
         async with AsyncExitStack() as stack:
             await _open_collaborators(app, settings, stack)
+            # One bus subscription per process, fanned out to every open event stream.
             app.state.live_progress = await stack.enter_async_context(
                 running_live_progress(settings)
             )

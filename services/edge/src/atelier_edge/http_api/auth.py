@@ -28,6 +28,11 @@ async def caller(request: Request) -> Principal:
     return principal
 
 
+async def account_id(principal: Annotated[Principal, Depends(caller)]) -> str:
+    """The signed-in account's id, for routes that need nothing else of the caller."""
+    return principal.account_id
+
+
 def _rate_limited(request: Request, account_id: str) -> None:
     """One token per request from the account's bucket in this process; none left is a 429."""
     buckets: TokenBuckets = request.app.state.rate_limits

@@ -6,6 +6,7 @@ import grpc
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
+from atelier.generation.v1 import generation_pb2
 from atelier_edge.http_api.problems import problem
 from atelier_edge.http_api.upstream_errors import upstream_problem
 
@@ -39,6 +40,47 @@ async def stripe_webhook(request: Request) -> Response:
     return JSONResponse(
         {"received": True, "event_id": stored.event_id, "duplicate": stored.duplicate}
     )
+
+
+# Headers a proxy adds or that describe the connection: none is signed by a provider.
+_NOT_FORWARDED = frozenset({"connection", "keep-alive", "transfer-encoding", "forwarded"})
+_OUTCOMES = {
+    generation_pb2.WEBHOOK_OUTCOME_RECORDED: "recorded",
+    generation_pb2.WEBHOOK_OUTCOME_IGNORED: "ignored",
+    generation_pb2.WEBHOOK_OUTCOME_UNKNOWN_JOB: "unknown_job",
+}
+
+
+@router.post(
+    "/v1/webhooks/providers/{provider}",
+    summary="A generation provider's callback (verified by the provider's adapter)",
+    responses={
+        400: {"description": "oversized body or malformed headers"},
+        401: {"description": "the signature does not verify"},
+        404: {"description": "no such provider"},
+        412: {"description": "the provider is not configured"},
+    },
+)
+async def provider_webhook(provider: str, request: Request) -> Response:
+    """Passes the body byte for byte and the headers to generation, whose adapter for
+    `provider` verifies the signature; a genuine callback is recorded and its job's driver
+    acts on it at once. A callback about a job nobody knows is acknowledged, so the provider
+    stops retrying it."""
+    body = await _bounded_body(request)
+    if body is None:
+        return problem(
+            400,
+            "invalid-request",
+            "The request is not valid",
+            f"the body exceeds {MAX_WEBHOOK_BYTES} bytes",
+            errors=[{"field": "body", "problem": f"at most {MAX_WEBHOOK_BYTES} bytes"}],
+        )
+    headers = {k: v for k, v in request.headers.items() if k not in _NOT_FORWARDED}
+    try:
+        answer = await request.app.state.generation.handle_provider_webhook(provider, headers, body)
+    except grpc.aio.AioRpcError as error:
+        return upstream_problem(error)
+    return JSONResponse({"received": True, "outcome": _OUTCOMES.get(answer.outcome, "recorded")})
 
 
 async def _bounded_body(request: Request) -> bytes | None:

@@ -20,7 +20,7 @@ from atelier_runtime.db import DbConnection, DbPool
 
 _COLUMNS = """id, account_id, tool, model, params, cost, status, credits, version, progress,
     provider, provider_job_id, submit_attempts, deadline_at, cancel_requested, outputs, failure,
-    charged_freeze_id, created_at, updated_at"""
+    charged_freeze_id, created_at, updated_at, run_model, provider_model"""
 # Unsettled: not ended, or ended with its credits still frozen (a compensation is due).
 _UNSETTLED = "(g.status IN ('queued', 'running') OR g.credits = 'frozen')"
 # An older generation of the same account waiting for a slot: slots go in submission order.
@@ -67,16 +67,27 @@ async def save(conn: DbConnection | DbPool, g: Generation, *, holder: str | None
         UPDATE generations SET status = $3, credits = $4, version = $2, progress = $5,
             provider = $6, provider_job_id = $7, submit_attempts = $8, deadline_at = $9,
             cancel_requested = $10, outputs = $11::jsonb, failure = $12::jsonb,
-            charged_freeze_id = $13, updated_at = $14
+            charged_freeze_id = $13, updated_at = $14, run_model = $16, provider_model = $17
         WHERE id = $1 AND version = $2 - 1 AND ($15::text IS NULL OR lease_owner = $15)
         """,
         g.id, g.version, g.status.value, g.credits.value, g.progress, g.provider,
         g.provider_job_id, g.submit_attempts, g.deadline_at, g.cancel_requested,
         json.dumps([_output_json(o) for o in g.outputs]),
         None if g.failure is None else json.dumps(g.failure.__dict__),
-        g.charged_freeze_id, g.updated_at, holder,
+        g.charged_freeze_id, g.updated_at, holder, g.run_model, g.provider_model,
     )  # fmt: skip
     return result.endswith(" 1")
+
+
+async def of_job(conn: DbConnection | DbPool, provider: str, job_id: str) -> Generation | None:
+    """The generation whose recorded provider job this is; None for anything else (an earlier
+    attempt's job, a job of no generation of ours, or one not recorded yet)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM generations WHERE provider = $1 AND provider_job_id = $2",
+        provider,
+        job_id,
+    )
+    return None if row is None else _generation(row)
 
 
 async def holder_of(conn: DbConnection | DbPool, generation_id: str) -> str | None:
@@ -85,29 +96,38 @@ async def holder_of(conn: DbConnection | DbPool, generation_id: str) -> str | No
     return None if value is None else str(value)
 
 
-async def claim(pool: DbPool, owner: str, lease_s: float, cap: int) -> Generation | None:
-    """Leases the oldest unsettled generation whose lease is free. A queued one is offered only
-    while its account has a running slot free (or when it is to be canceled)."""
+async def claim(
+    pool: DbPool, owner: str, lease_s: float, cap: int, plan_order: Sequence[str] = ()
+) -> Generation | None:
+    """Leases the next unsettled generation whose lease is free: work already under way first
+    (a provider job may be running, credits may wait to settle), then queued work by its
+    account's plan (in `plan_order`, unlisted plans after), then oldest first. A queued one is
+    offered only while its account has a running slot free (or when it is to be canceled)."""
     row = await pool.fetchrow(
         f"""
         UPDATE generations SET lease_owner = $1, lease_expires_at = now() + make_interval(secs => $2)
         WHERE id = (
             SELECT g.id FROM generations g
+            LEFT JOIN account_plans p ON p.account_id = g.account_id
             WHERE {_UNSETTLED}
               AND (g.lease_expires_at IS NULL OR g.lease_expires_at < now())
               AND NOT (g.status = 'queued' AND g.credits = 'frozen' AND NOT g.cancel_requested
                        AND ((SELECT count(*) FROM generations r
                              WHERE r.account_id = g.account_id AND r.status = 'running') >= $3
                             OR EXISTS ({_WAITING_BEFORE})))
-            ORDER BY g.seq
+            ORDER BY CASE WHEN g.status = 'queued'
+                          THEN coalesce(array_position($4::text[], p.plan), cardinality($4::text[]) + 1)
+                          ELSE 0 END,
+                     g.seq
             LIMIT 1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF g SKIP LOCKED
         )
         RETURNING {_COLUMNS}
         """,
         owner,
         lease_s,
         cap,
+        list(plan_order),
     )
     return None if row is None else _generation(row)
 
@@ -232,4 +252,6 @@ def _generation(row: asyncpg.Record) -> Generation:
         charged_freeze_id=row["charged_freeze_id"],
         created_at=row["created_at"],
         updated_at=row["updated_at"],
+        run_model=row["run_model"],
+        provider_model=row["provider_model"],
     )

@@ -39,4 +39,38 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE status IN ('queued', 'running') OR credits = 'frozen';
     CREATE INDEX generations_running ON generations (account_id) WHERE status = 'running';
     """,
+    # The model a job actually runs on (a fallback's id, or the chosen model's) and the
+    # provider's own name for it, recorded with the provider job id.
+    """
+    ALTER TABLE generations ADD COLUMN run_model text NOT NULL DEFAULT '';
+    ALTER TABLE generations ADD COLUMN provider_model text NOT NULL DEFAULT '';
+    """,
+    # Provider callbacks, verified: the newest news of each job (terminal news is final), which
+    # its generation's driver reads as it would a poll's answer. One row per provider job.
+    """
+    CREATE TABLE provider_updates (
+        provider text NOT NULL,
+        job_id text NOT NULL,
+        generation_id text NOT NULL,
+        state text NOT NULL,
+        progress integer NOT NULL,
+        outputs jsonb NOT NULL DEFAULT '[]'::jsonb,
+        error jsonb,
+        received_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (provider, job_id)
+    );
+    CREATE INDEX generations_by_job ON generations (provider, provider_job_id)
+        WHERE provider_job_id IS NOT NULL;
+    """,
+    # Each account's plan as billing last announced it (atelier.billing.plan_changed): queued
+    # work of paid plans is claimed first. Accounts never announced are on "free". The newest
+    # announcement wins: by when it happened, then by its place in billing's stream.
+    """
+    CREATE TABLE account_plans (
+        account_id text PRIMARY KEY,
+        plan text NOT NULL,
+        changed_at timestamptz NOT NULL,
+        stream_seq bigint NOT NULL
+    );
+    """,
 )

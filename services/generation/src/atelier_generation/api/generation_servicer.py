@@ -10,6 +10,7 @@ from atelier.generation.v1 import generation_pb2, generation_pb2_grpc
 from atelier_generation.api.catalogue_messages import tool_message
 from atelier_generation.api.error_details import field_violations
 from atelier_generation.api.generation_messages import generation_message
+from atelier_generation.api.webhook_inputs import webhook_body, webhook_headers
 from atelier_generation.api.wire_inputs import (
     catalogue_id,
     page_size,
@@ -20,9 +21,15 @@ from atelier_generation.api.wire_inputs import (
 )
 from atelier_generation.application.catalogue_queries import CatalogueQueries
 from atelier_generation.application.generation_queries import GenerationQueries
+from atelier_generation.application.provider_webhooks import ReceiveWebhook, WebhookOutcome
 from atelier_generation.application.submission import SubmitGeneration
 
 Context = grpc.aio.ServicerContext[Any, Any]
+_OUTCOMES = {
+    WebhookOutcome.RECORDED: generation_pb2.WEBHOOK_OUTCOME_RECORDED,
+    WebhookOutcome.IGNORED: generation_pb2.WEBHOOK_OUTCOME_IGNORED,
+    WebhookOutcome.UNKNOWN_JOB: generation_pb2.WEBHOOK_OUTCOME_UNKNOWN_JOB,
+}
 
 
 class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
@@ -33,10 +40,12 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         queries: CatalogueQueries,
         submit: SubmitGeneration | None = None,
         generations: GenerationQueries | None = None,
+        webhooks: ReceiveWebhook | None = None,
     ) -> None:
         self._queries = queries
         self._submit = submit
         self._generations = generations
+        self._webhooks = webhooks
         self._listing = generation_pb2.ListToolsResponse(
             tools=[tool_message(tool, queries) for tool in queries.tools()]
         )
@@ -100,3 +109,13 @@ class GenerationServicer(generation_pb2_grpc.GenerationServiceServicer):
         return generation_pb2.ListGenerationsResponse(
             generations=[generation_message(g) for g in page], next_page_token=token_after(after)
         )
+
+    async def HandleProviderWebhook(
+        self, request: generation_pb2.HandleProviderWebhookRequest, context: Context
+    ) -> generation_pb2.HandleProviderWebhookResponse:
+        provider = catalogue_id("provider", request.provider)
+        body = webhook_body(request.body)
+        headers = webhook_headers(request.headers)
+        assert self._webhooks is not None
+        outcome = await self._webhooks(provider, headers, body)
+        return generation_pb2.HandleProviderWebhookResponse(outcome=_OUTCOMES[outcome])

@@ -16,12 +16,11 @@ class SagaConfig:
     lease_s: float = 30.0
     # A freeze outlives the model's deadline by this much, so queueing and settling fit in it.
     freeze_margin_s: float = 600.0
-    # Provider submissions tried on a provider fault before the generation fails.
-    submit_attempts: int = 3
-    submit_backoff_s: float = 1.0
     # How long a generation is left alone after a step failed unexpectedly (credits down).
     retry_after_s: float = 2.0
     poll_schedule: PollSchedule = field(default_factory=PollSchedule)
+    # Plans whose queued work is claimed first, in this order; the other plans come after.
+    plan_priority: tuple[str, ...] = ()
 
     def freeze_ttl(self, max_duration_s: int) -> timedelta:
         return timedelta(seconds=max_duration_s + self.freeze_margin_s)

@@ -40,6 +40,7 @@ class SagaDriver:
             self.owner,
             self._config.lease_s,
             self._config.max_running_per_account,
+            self._config.plan_priority,
         )
 
     async def step(self, g: Generation) -> Generation:
@@ -52,7 +53,15 @@ class SagaDriver:
             return loaded
 
     async def drive(self, g: Generation) -> None:
-        """Steps `g` until it is settled or must wait for a slot, then gives the lease back."""
+        """Steps `g` until it is settled or must wait for a slot, then gives the lease back
+        (and the provider slot its job held in this process, whoever drives it next)."""
+        try:
+            await self._drive(g)
+        finally:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._steps.release(g))
+
+    async def _drive(self, g: Generation) -> None:
         pause = 0.0
         try:
             async with self._renewing(g.id) as watch:
@@ -142,7 +151,16 @@ class _StepWatch:
 
 
 class SagaWorkers:
-    """`count` loops, each claiming the oldest generation it may drive and driving it."""
+    """`count` loops, each claiming the oldest generation it may drive and driving it.
+
+    Idle, only the first loop looks for work on a timer (work another replica left, a lease
+    that expired); the others sleep until woken — by a submit in this process, a provider's
+    callback, or a loop that found work (where there is one there may be more) — so an idle
+    process asks the database twice a second, not twice a second per loop.
+    """
+
+    # An idle loop other than the first still looks now and then, in case a wake was missed.
+    IDLE_LOOK_FACTOR = 20
 
     def __init__(self, driver: SagaDriver, *, count: int, poll_s: float) -> None:
         self._driver = driver
@@ -151,9 +169,10 @@ class SagaWorkers:
         self.wake = asyncio.Event()
 
     async def run(self) -> None:
-        await asyncio.gather(*(self._loop() for _ in range(self._count)))
+        await asyncio.gather(*(self._loop(index) for index in range(self._count)))
 
-    async def _loop(self) -> None:
+    async def _loop(self, index: int) -> None:
+        idle_s = self._poll_s if index == 0 else self._poll_s * self.IDLE_LOOK_FACTOR
         while True:
             try:
                 g = await self._driver.claim()
@@ -161,8 +180,9 @@ class SagaWorkers:
                 _log.exception("claiming a generation failed")
                 g = None
             if g is not None:
+                self.wake.set()
                 await self._driver.drive(g)
                 continue
             self.wake.clear()
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self.wake.wait(), self._poll_s)
+                await asyncio.wait_for(self.wake.wait(), idle_s)

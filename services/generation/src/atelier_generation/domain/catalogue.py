@@ -81,6 +81,9 @@ class Model(_Strict):
     cost: CostRule
     # JSON Schema (draft 2020-12) of the params, prompt included; validated on every submit.
     input_schema: dict[str, Any]
+    # Models of the same tool to run on, in order, when this one's provider is cooling down,
+    # not configured, or refuses the submit with its own fault. The user pays this model's price.
+    fallbacks: tuple[Slug, ...] = Field(default=(), max_length=4, strict=False)
 
     def output_count(self, params: dict[str, Any]) -> int:
         """How many files a generation with these (validated, defaulted) params produces."""

@@ -10,7 +10,7 @@ from typing import Any
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 from jsonschema.exceptions import SchemaError  # type: ignore[import-untyped]
 
-from atelier_generation.domain.catalogue import Catalogue, Model
+from atelier_generation.domain.catalogue import Catalogue, Model, Tool
 from atelier_generation.domain.cost import choice_key, exact, price
 from atelier_generation.domain.errors import CatalogueProblem, shown
 
@@ -25,6 +25,7 @@ def check_catalogue(catalogue: Catalogue, adapters: Collection[str]) -> None:
         _unique((model.id for model in tool.models), f"tools[{t}].models[{{}}].id")
         for m, model in enumerate(tool.models):
             _check_model(model, f"tools[{t}].models[{m}]", adapters)
+            _check_fallbacks(tool, model, f"tools[{t}].models[{m}].fallbacks")
 
 
 def _unique(ids: Iterator[str], where: str) -> None:
@@ -55,6 +56,26 @@ def _check_model(model: Model, where: str, adapters: Collection[str]) -> None:
         raise CatalogueProblem(
             f"{where}.cost", f"can reach {highest:,} credits, above the limit of {MAX_COST:,}"
         )
+
+
+def _check_fallbacks(tool: Tool, model: Model, where: str) -> None:
+    """A fallback is another model of the same tool that makes the same kind of output. Its
+    params may differ: a generation whose params it does not accept skips it at submit."""
+    ids = {other.id: other for other in tool.models}
+    _unique(iter(model.fallbacks), f"{where}[{{}}]")
+    for index, fallback in enumerate(model.fallbacks):
+        other = ids.get(fallback)
+        if other is None:
+            raise CatalogueProblem(
+                f"{where}[{index}]", f"{fallback!r} is not a model of tool {tool.id!r}"
+            )
+        if other is model:
+            raise CatalogueProblem(f"{where}[{index}]", "a model cannot be its own fallback")
+        if other.outputs.kind != model.outputs.kind:
+            raise CatalogueProblem(
+                f"{where}[{index}]",
+                f"{fallback!r} makes {other.outputs.kind}, not {model.outputs.kind}",
+            )
 
 
 def _check_schema(schema: Mapping[str, Any], where: str) -> None:

@@ -82,6 +82,10 @@ class Generation:
     progress: int = 0
     provider: str = ""
     provider_job_id: str | None = None
+    # What the job runs on: `model` itself or one of its fallbacks, and the provider's name
+    # for it. The price stays `model`'s, frozen before the submit.
+    run_model: str = ""
+    provider_model: str = ""
     submit_attempts: int = 0
     deadline_at: datetime | None = None
     cancel_requested: bool = False
@@ -134,3 +138,9 @@ def late_charge_id(generation_id_: str) -> str:
 
 INSUFFICIENT_CREDITS = Failure("insufficient_credits", "not enough credits", "user")
 DEADLINE = "deadline_exceeded"
+# A submit was sent and its answer never recorded (the driver died or stopped during the call).
+SUBMIT_UNCONFIRMED = Failure(
+    "submit_unconfirmed",
+    "the provider call was interrupted and may have started a job; it is not sent again",
+    "provider",
+)

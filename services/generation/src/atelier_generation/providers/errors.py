@@ -4,6 +4,14 @@ A user fault (invalid input, content policy) rolls the credits back and is never
 request would fail again. A provider fault (5xx, timeout, rate limit, the provider's own quota or
 auth) is retried or failed over and never billed. Every adapter raises or reports these, whatever
 the provider's own error shapes are.
+
+`may_have_started` says whether a failed submit may still have started a job that the provider
+bills us for: a timeout waiting for the answer, a connection dropped after the request was sent,
+a gateway error (502, 504) in front of the provider. Such a submit is never sent again, to this
+provider or a fallback: a second job could be paid twice. A refusal the provider answered (429,
+503, 401, 402, a 4xx) or a connection that never opened started nothing and may be retried.
+Each class has the usual answer as its default; an adapter overrides it where it knows better
+(see `transport_fault`).
 """
 
 from __future__ import annotations
@@ -23,11 +31,16 @@ class ProviderError(Exception):
 
     fault: Fault = Fault.PROVIDER
     code: str = "provider_error"
+    may_have_started: bool = False
 
-    def __init__(self, message: str, *, provider: str = "") -> None:
+    def __init__(
+        self, message: str, *, provider: str = "", may_have_started: bool | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.provider = provider
+        if may_have_started is not None:
+            self.may_have_started = may_have_started
 
     @property
     def retryable(self) -> bool:
@@ -69,6 +82,8 @@ class ProviderTimeout(ProviderFault):
     """No answer within the call's timeout, or no result within the model's deadline."""
 
     code = "provider_timeout"
+    # Sent, then no answer: the provider may be running the job.
+    may_have_started = True
 
 
 class RateLimited(ProviderFault):
@@ -79,7 +94,7 @@ class RateLimited(ProviderFault):
     def __init__(
         self, message: str, *, provider: str = "", retry_after: float | None = None
     ) -> None:
-        super().__init__(message, provider=provider)
+        super().__init__(message, provider=provider, may_have_started=False)
         self.retry_after = retry_after
 
 

@@ -71,6 +71,32 @@ CREDITS_STATE_CHARGE_WAIVED: CreditsState.ValueType  # 4
 """The output was delivered after the freeze expired and the account could no longer pay."""
 Global___CreditsState: _TypeAlias = CreditsState  # noqa: Y015
 
+class _WebhookOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WebhookOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WebhookOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WEBHOOK_OUTCOME_UNSPECIFIED: _WebhookOutcome.ValueType  # 0
+    WEBHOOK_OUTCOME_RECORDED: _WebhookOutcome.ValueType  # 1
+    """Recorded; the generation's driver acts on it now."""
+    WEBHOOK_OUTCOME_IGNORED: _WebhookOutcome.ValueType  # 2
+    """A repeat, older news (progress below what is known) or news after the job ended: nothing changed."""
+    WEBHOOK_OUTCOME_UNKNOWN_JOB: _WebhookOutcome.ValueType  # 3
+    """No generation waits for this job (not ours, an earlier attempt, or one not recorded yet)."""
+
+class WebhookOutcome(_WebhookOutcome, metaclass=_WebhookOutcomeEnumTypeWrapper):
+    """WebhookOutcome says what a genuine callback changed."""
+
+WEBHOOK_OUTCOME_UNSPECIFIED: WebhookOutcome.ValueType  # 0
+WEBHOOK_OUTCOME_RECORDED: WebhookOutcome.ValueType  # 1
+"""Recorded; the generation's driver acts on it now."""
+WEBHOOK_OUTCOME_IGNORED: WebhookOutcome.ValueType  # 2
+"""A repeat, older news (progress below what is known) or news after the job ended: nothing changed."""
+WEBHOOK_OUTCOME_UNKNOWN_JOB: WebhookOutcome.ValueType  # 3
+"""No generation waits for this job (not ours, an earlier attempt, or one not recorded yet)."""
+Global___WebhookOutcome: _TypeAlias = WebhookOutcome  # noqa: Y015
+
 @_typing.final
 class GenerationError(_message.Message):
     """GenerationError says why a generation failed and whose fault it was."""
@@ -636,3 +662,72 @@ class EstimateCostResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EstimateCostResponse: _TypeAlias = EstimateCostResponse  # noqa: Y015
+
+@_typing.final
+class HandleProviderWebhookRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    @_typing.final
+    class HeadersEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.str
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.str = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+    PROVIDER_FIELD_NUMBER: _builtins.int
+    HEADERS_FIELD_NUMBER: _builtins.int
+    BODY_FIELD_NUMBER: _builtins.int
+    provider: _builtins.str
+    """The adapter's name, as in the callback's path: "replicate", "fal", "openai", ..."""
+    body: _builtins.bytes
+    """The callback's body, byte for byte as received (signatures cover it): at most 1 MiB."""
+    @_builtins.property
+    def headers(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
+        """The callback's HTTP headers (names in any case; at most 64, values at most 8 KiB)."""
+
+    def __init__(
+        self,
+        *,
+        provider: _builtins.str = ...,
+        headers: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        body: _builtins.bytes = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["body", b"body", "headers", b"headers", "provider", b"provider"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HandleProviderWebhookRequest: _TypeAlias = HandleProviderWebhookRequest  # noqa: Y015
+
+@_typing.final
+class HandleProviderWebhookResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    outcome: Global___WebhookOutcome.ValueType
+    def __init__(
+        self,
+        *,
+        outcome: Global___WebhookOutcome.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["outcome", b"outcome"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HandleProviderWebhookResponse: _TypeAlias = HandleProviderWebhookResponse  # noqa: Y015

@@ -65,6 +65,11 @@ class GenerationServiceStub:
                 request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.SerializeToString,
                 response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.FromString,
                 _registered_method=True)
+        self.HandleProviderWebhook = channel.unary_unary(
+                '/atelier.generation.v1.GenerationService/HandleProviderWebhook',
+                request_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookRequest.SerializeToString,
+                response_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookResponse.FromString,
+                _registered_method=True)
 
 
 class GenerationServiceServicer:
@@ -120,6 +125,19 @@ class GenerationServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def HandleProviderWebhook(self, request, context):
+        """A provider's callback about one of its jobs, as the edge received it. The running adapter of
+        that provider verifies it: NOT_FOUND (field "provider") for a name no adapter has,
+        FAILED_PRECONDITION for an adapter not running here, UNAUTHENTICATED for a callback that is
+        not genuine, INVALID_ARGUMENT (naming the field) for a malformed or oversized request. A
+        genuine callback is recorded and wakes the generation's driver; one about a job no
+        generation waits for is acknowledged with WEBHOOK_OUTCOME_UNKNOWN_JOB, so the provider
+        stops retrying it.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_GenerationServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -152,6 +170,11 @@ def add_GenerationServiceServicer_to_server(servicer, server):
                     servicer.EstimateCost,
                     request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.FromString,
                     response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.SerializeToString,
+            ),
+            'HandleProviderWebhook': grpc.unary_unary_rpc_method_handler(
+                    servicer.HandleProviderWebhook,
+                    request_deserializer=atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookRequest.FromString,
+                    response_serializer=atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -317,6 +340,33 @@ class GenerationService:
             '/atelier.generation.v1.GenerationService/EstimateCost',
             atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostRequest.SerializeToString,
             atelier_dot_generation_dot_v1_dot_generation__pb2.EstimateCostResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def HandleProviderWebhook(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.generation.v1.GenerationService/HandleProviderWebhook',
+            atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookRequest.SerializeToString,
+            atelier_dot_generation_dot_v1_dot_generation__pb2.HandleProviderWebhookResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -54,6 +54,15 @@ class GenerationServiceStub:
     """The credits a generation with these params would cost. The params are validated as a submit
     validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
     """
+    HandleProviderWebhook: _grpc.UnaryUnaryMultiCallable[_generation_pb2.HandleProviderWebhookRequest, _generation_pb2.HandleProviderWebhookResponse]
+    """A provider's callback about one of its jobs, as the edge received it. The running adapter of
+    that provider verifies it: NOT_FOUND (field "provider") for a name no adapter has,
+    FAILED_PRECONDITION for an adapter not running here, UNAUTHENTICATED for a callback that is
+    not genuine, INVALID_ARGUMENT (naming the field) for a malformed or oversized request. A
+    genuine callback is recorded and wakes the generation's driver; one about a job no
+    generation waits for is acknowledged with WEBHOOK_OUTCOME_UNKNOWN_JOB, so the provider
+    stops retrying it.
+    """
 
 @_typing.type_check_only
 class GenerationServiceAsyncStub(GenerationServiceStub):
@@ -80,6 +89,15 @@ class GenerationServiceAsyncStub(GenerationServiceStub):
     EstimateCost: _aio.UnaryUnaryMultiCallable[_generation_pb2.EstimateCostRequest, _generation_pb2.EstimateCostResponse]  # type: ignore[assignment]
     """The credits a generation with these params would cost. The params are validated as a submit
     validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+    """
+    HandleProviderWebhook: _aio.UnaryUnaryMultiCallable[_generation_pb2.HandleProviderWebhookRequest, _generation_pb2.HandleProviderWebhookResponse]  # type: ignore[assignment]
+    """A provider's callback about one of its jobs, as the edge received it. The running adapter of
+    that provider verifies it: NOT_FOUND (field "provider") for a name no adapter has,
+    FAILED_PRECONDITION for an adapter not running here, UNAUTHENTICATED for a callback that is
+    not genuine, INVALID_ARGUMENT (naming the field) for a malformed or oversized request. A
+    genuine callback is recorded and wakes the generation's driver; one about a job no
+    generation waits for is acknowledged with WEBHOOK_OUTCOME_UNKNOWN_JOB, so the provider
+    stops retrying it.
     """
 
 class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -140,6 +158,21 @@ class GenerationServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_generation_pb2.EstimateCostResponse, _abc.Awaitable[_generation_pb2.EstimateCostResponse]]:
         """The credits a generation with these params would cost. The params are validated as a submit
         validates them: INVALID_ARGUMENT with a google.rpc.BadRequest naming every field at fault.
+        """
+
+    @_abc_1.abstractmethod
+    def HandleProviderWebhook(
+        self,
+        request: _generation_pb2.HandleProviderWebhookRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_generation_pb2.HandleProviderWebhookResponse, _abc.Awaitable[_generation_pb2.HandleProviderWebhookResponse]]:
+        """A provider's callback about one of its jobs, as the edge received it. The running adapter of
+        that provider verifies it: NOT_FOUND (field "provider") for a name no adapter has,
+        FAILED_PRECONDITION for an adapter not running here, UNAUTHENTICATED for a callback that is
+        not genuine, INVALID_ARGUMENT (naming the field) for a malformed or oversized request. A
+        genuine callback is recorded and wakes the generation's driver; one about a job no
+        generation waits for is acknowledged with WEBHOOK_OUTCOME_UNKNOWN_JOB, so the provider
+        stops retrying it.
         """
 
 def add_GenerationServiceServicer_to_server(servicer: GenerationServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

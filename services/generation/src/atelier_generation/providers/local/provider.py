@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from atelier_generation.domain.catalogue import Model
+from atelier_generation.domain.plan_priority import Priority
+from atelier_generation.providers.completion import PollSchedule
 from atelier_generation.providers.errors import (
     ContentPolicy,
     ProviderError,
@@ -25,6 +27,7 @@ from atelier_generation.providers.errors import (
     RateLimited,
     WebhookRejected,
 )
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.job import (
     JobState,
     JobStatus,
@@ -35,7 +38,6 @@ from atelier_generation.providers.job import (
 from atelier_generation.providers.local.faults import AT_SUBMIT, InjectedFault, injected_fault
 from atelier_generation.providers.local.file_server import FileServer
 from atelier_generation.providers.local.file_store import OutputFiles, OutputTooLarge
-from atelier_generation.providers.local.input_fetch import InputFetcher
 from atelier_generation.providers.local.refusals import refusal_at_submit
 from atelier_generation.providers.local.renderers import RENDERERS
 from atelier_generation.providers.local.workshop import Workshop
@@ -66,6 +68,9 @@ class LocalProvider:
     """Jobs run as tasks of this process; a restart loses them, as a provider outage would."""
 
     name = NAME
+    # Its polls are lookups in this process's memory: asking often costs nothing and sees a
+    # job's end within a few milliseconds (a remote provider is asked far less often).
+    poll_schedule = PollSchedule(first_s=0.01, factor=1.5, longest_s=0.25)
 
     def __init__(
         self,
@@ -104,6 +109,13 @@ class LocalProvider:
         self._jobs[job_id] = job
         job.task = asyncio.create_task(self._run(job), name=f"local-job-{job_id}")
         return ProviderJob(NAME, job_id)
+
+    async def submit_with_priority(
+        self, model: Model, params: Mapping[str, Any], priority: Priority
+    ) -> ProviderJob:
+        """Takes the hint and changes nothing: every local job starts at once, there is no
+        queue of its own to reorder (the saga's claim order already put paid plans first)."""
+        return await self.submit(model, params)
 
     async def poll(self, job: ProviderJob) -> JobStatus:
         known = self._jobs.get(job.job_id)

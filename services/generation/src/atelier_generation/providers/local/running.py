@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 
-from atelier_generation.providers.local.file_server import FileServer
-from atelier_generation.providers.local.file_store import OutputFiles
-from atelier_generation.providers.local.input_fetch import InputFetcher
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.local.provider import LocalProvider
+from atelier_generation.providers.served_files import ServedFiles, ServedFilesConfig, serving_files
 
 
 @dataclass(frozen=True)
@@ -32,25 +30,34 @@ class LocalProviderConfig:
     input_timeout_s: float = 30.0
 
 
+def served_files_config(config: LocalProviderConfig) -> ServedFilesConfig:
+    return ServedFilesConfig(
+        url_ttl_s=config.url_ttl_s,
+        host=config.host,
+        port=config.port,
+        folder=config.folder,
+        max_bytes=config.max_bytes,
+    )
+
+
 @contextlib.asynccontextmanager
-async def running_local_provider(config: LocalProviderConfig) -> AsyncIterator[LocalProvider]:
-    """The provider, serving its files until the block ends; then jobs stop and files go."""
+async def running_local_provider(
+    config: LocalProviderConfig, served: ServedFiles | None = None
+) -> AsyncIterator[LocalProvider]:
+    """The provider, serving its files until the block ends; then jobs stop and files go.
+    `served`: a file server already running (shared with remote adapters' inline outputs)."""
     async with contextlib.AsyncExitStack() as stack:
-        if config.folder is None:
-            folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="atelier-local-")))
-        else:
-            folder = config.folder
-            folder.mkdir(parents=True, exist_ok=True)
-        files = OutputFiles(folder, ttl_s=config.url_ttl_s, max_bytes=config.max_bytes)
-        server = FileServer(files, config.host, config.port)
+        if served is None:
+            served = await stack.enter_async_context(
+                serving_files(served_files_config(config), prefix="atelier-local-")
+            )
         # Inputs are read from our own file server too: upscaling a local image is the usual case.
         fetcher = InputFetcher(
             await stack.enter_async_context(httpx.AsyncClient(trust_env=False)),
-            allowed_origins=[*config.input_origins, await server.start()],
+            allowed_origins=[*config.input_origins, served.url],
             max_bytes=config.max_input_bytes,
             timeout_s=config.input_timeout_s,
         )
-        stack.push_async_callback(server.close)
-        provider = LocalProvider(files, server, fetcher, latency_s=config.latency_s)
+        provider = LocalProvider(served.files, served.server, fetcher, latency_s=config.latency_s)
         stack.push_async_callback(provider.close)
         yield provider

@@ -10,9 +10,9 @@ from typing import Any
 
 from PIL import Image
 
+from atelier_generation.providers.input_fetch import InputFetcher
 from atelier_generation.providers.local import pictures
 from atelier_generation.providers.local.file_store import OutputFiles
-from atelier_generation.providers.local.input_fetch import InputFetcher
 
 
 class Workshop:

@@ -1,20 +1,32 @@
-"""Reads the input files a job names (an image to restyle, audio to speak) for the local provider.
+"""Reads the input files a job names (an image to restyle, audio to speak) for a provider that
+takes the file itself rather than its URL: the local provider, OpenAI's edits, Gemini's inline
+parts.
 
-Unlike a remote provider, the local one runs inside our network, so a URL from a request could
-reach anything a service can. It therefore reads only from allowed origins — its own file server
-and those configured (e.g. the media bucket) — follows no redirects, and caps size and time.
+A URL in a request is the user's choice, and reading it runs inside our network, where it could
+reach anything a service can. So only allowed origins are read — our own file server and those
+configured (e.g. the media bucket) — with no redirects followed, and size and time capped.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import httpx
 
 from atelier_generation.providers.errors import InvalidInput, ProviderUnavailable
 
 PROVIDER = "local"
+
+
+@dataclass(frozen=True)
+class InputFilesConfig:
+    """Where remote adapters may read input files from, and how much of one."""
+
+    origins: tuple[str, ...] = ()
+    max_bytes: int = 20 * 1024 * 1024
+    timeout_s: float = 30.0
 
 
 def origin_of(url: str) -> str:
@@ -25,7 +37,7 @@ def origin_of(url: str) -> str:
 
 
 class InputFetcher:
-    """Fetches whole input files into memory, each at most `max_bytes`."""
+    """Fetches whole input files into memory, each at most `max_bytes`; errors name `provider`."""
 
     def __init__(
         self,
@@ -34,52 +46,58 @@ class InputFetcher:
         allowed_origins: Iterable[str] = (),
         max_bytes: int,
         timeout_s: float,
+        provider: str = PROVIDER,
     ) -> None:
         self._client = client
         self._origins = {origin_of(origin) for origin in allowed_origins}
         self._max_bytes = max_bytes
         self._timeout_s = timeout_s
+        self._provider = provider
 
     def allow(self, origin: str) -> None:
         self._origins.add(origin_of(origin))
 
     async def fetch(self, field: str, url: str) -> bytes:
         """The file's bytes; InvalidInput for a URL the user must fix, ProviderUnavailable else."""
-        self._check_allowed(field, url)
+        self.check(field, url)
         try:
             async with asyncio.timeout(self._timeout_s):
                 return await self._read(field, url)
         except TimeoutError:
             raise ProviderUnavailable(
-                f"{field}: not read within {self._timeout_s:g} s", provider=PROVIDER
+                f"{field}: not read within {self._timeout_s:g} s", provider=self._provider
             ) from None
         except httpx.HTTPError as error:
             raise ProviderUnavailable(
-                f"{field}: could not be read ({type(error).__name__})", provider=PROVIDER
+                f"{field}: could not be read ({type(error).__name__})", provider=self._provider
             ) from None
 
-    def _check_allowed(self, field: str, url: str) -> None:
+    def check(self, field: str, url: object) -> None:
+        """InvalidInput unless `url` is an http(s) URL of an allowed origin; no I/O."""
         try:
-            parsed = httpx.URL(url)
-            allowed = parsed.scheme in ("http", "https") and not parsed.userinfo
-            allowed = allowed and origin_of(url) in self._origins
+            parsed = httpx.URL(url) if isinstance(url, str) else None
+            allowed = parsed is not None and parsed.scheme in ("http", "https")
+            allowed = allowed and parsed is not None and not parsed.userinfo
+            allowed = allowed and origin_of(str(url)) in self._origins
         except (httpx.InvalidURL, ValueError):
             allowed = False
         if not allowed:
             raise InvalidInput(
-                f"{field}: the local provider reads only URLs it served or of an allowed origin",
-                provider=PROVIDER,
+                f"{field}: only URLs this service served or of an allowed origin are read",
+                provider=self._provider,
             )
 
     async def _read(self, field: str, url: str) -> bytes:
         async with self._client.stream("GET", url, follow_redirects=False) as response:
             if response.status_code >= 500:
                 raise ProviderUnavailable(
-                    f"{field}: answered {response.status_code}", provider=PROVIDER
+                    f"{field}: answered {response.status_code}", provider=self._provider
                 )
             if response.status_code != 200:
                 # 404 is the usual case: the URL expired before the job read it.
-                raise InvalidInput(f"{field}: answered {response.status_code}", provider=PROVIDER)
+                raise InvalidInput(
+                    f"{field}: answered {response.status_code}", provider=self._provider
+                )
             declared = response.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > self._max_bytes:
                 raise self._too_large(field)
@@ -91,4 +109,6 @@ class InputFetcher:
             return bytes(body)
 
     def _too_large(self, field: str) -> InvalidInput:
-        return InvalidInput(f"{field}: larger than {self._max_bytes:,} bytes", provider=PROVIDER)
+        return InvalidInput(
+            f"{field}: larger than {self._max_bytes:,} bytes", provider=self._provider
+        )

@@ -1,0 +1,1 @@
+"""`atelier bench e2e`: generations through the edge, beside the ledger's own floor."""

@@ -1,0 +1,1 @@
+"""Faithful fakes of the generation providers' HTTP APIs, each a real HTTP server."""

@@ -1,0 +1,1 @@
+"""The fal adapter: requests through fal's queue API, webhooks signed with Ed25519."""
