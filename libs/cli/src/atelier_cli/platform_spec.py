@@ -148,7 +148,18 @@ def service_environment(
         env["ATELIER_GRPC_HOST"] = replica.host
         env["ATELIER_GRPC_PORT"] = str(replica.port)
     env.update(_local_provider_environment(spec, endpoints, replica))
+    env.update(_web_app_environment(spec, endpoints))
     return env
+
+
+def _web_app_environment(spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:
+    """On one machine the web app signs in without a password, and uploads from the edge's origin."""
+    if spec.name == "edge" and "ATELIER_DEV_LOGIN" not in os.environ:
+        return {"ATELIER_DEV_LOGIN": "1"}
+    if spec.name == "media" and "ATELIER_MEDIA_WEB_ORIGIN" not in os.environ:
+        local = f"http://localhost:{endpoints.edge_port}"
+        return {"ATELIER_MEDIA_WEB_ORIGIN": f"{endpoints.edge_url},{local}"}
+    return {}
 
 
 def _local_provider_environment(

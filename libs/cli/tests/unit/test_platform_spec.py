@@ -137,3 +137,29 @@ def test_each_generation_replica_serves_outputs_on_its_own_port_and_media_may_co
     assert "ATELIER_MEDIA_ALLOW_LOOPBACK_SOURCES" not in service_environment(
         CREDITS, two, SHARED, local(5001)[0]
     )
+
+
+def test_on_one_machine_the_edge_offers_dev_sign_in_and_the_bucket_accepts_its_origin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ATELIER_DEV_LOGIN", raising=False)
+    monkeypatch.delenv("ATELIER_MEDIA_WEB_ORIGIN", raising=False)
+    media = BACKEND_SERVICES[2]
+
+    assert service_environment(EDGE, endpoints(), SHARED)["ATELIER_DEV_LOGIN"] == "1"
+    assert service_environment(media, endpoints(), SHARED)["ATELIER_MEDIA_WEB_ORIGIN"] == (
+        "http://127.0.0.1:8080,http://localhost:8080"
+    )
+    assert "ATELIER_DEV_LOGIN" not in service_environment(CREDITS, endpoints(), SHARED)
+
+
+def test_an_exported_choice_of_dev_sign_in_or_web_origin_is_left_to_the_service(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("ATELIER_DEV_LOGIN", "0")
+    monkeypatch.setenv("ATELIER_MEDIA_WEB_ORIGIN", "https://studio.example.com")
+
+    assert "ATELIER_DEV_LOGIN" not in service_environment(EDGE, endpoints(), SHARED)
+    assert "ATELIER_MEDIA_WEB_ORIGIN" not in service_environment(
+        BACKEND_SERVICES[2], endpoints(), SHARED
+    )

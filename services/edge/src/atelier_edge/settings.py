@@ -38,6 +38,10 @@ class EdgeSettings(DatabaseServiceSettings):
     # Least time between two fetches of the JWKS, so tokens with made-up key ids cannot make
     # the edge hammer the identity provider.
     jwks_refetch_floor_s: float = Field(default=30.0, ge=0, le=3600)
+    # The web app: Google sign-in with this OAuth client id, and/or development sign-in (any
+    # account id, no password: `atelier up` turns it on, a deployment must not).
+    google_client_id: str | None = Field(default=None, min_length=1, max_length=200)
+    dev_login: bool = False
 
     # Limits: a token bucket per account and process, a body cap, deadlines on slow clients.
     edge_rate_per_s: float = Field(default=20.0, gt=0, le=100_000)
@@ -75,6 +79,14 @@ class EdgeSettings(DatabaseServiceSettings):
     edge_sse_history_age_s: float = Field(default=600.0, gt=0, le=86_400)
     # How long a request waits for the feed to follow the bus before answering 503.
     edge_sse_ready_wait_s: float = Field(default=5.0, ge=0, le=60)
+
+    @field_validator("dev_login")
+    @classmethod
+    def _dev_login_needs_a_secret(cls, value: bool, info: ValidationInfo) -> bool:
+        # Declared after the secret, so it is read already.
+        if value and info.data.get("jwt_secret") is None:
+            raise ValueError("needs ATELIER_JWT_SECRET set too: it signs the development tokens")
+        return value
 
     def backends(self) -> dict[str, str]:
         return {

@@ -91,6 +91,7 @@ async def test_the_file_server_answers_only_gets_and_heads_of_known_files(tmp_pa
         await server.close()
 
     assert (head.status_code, head.headers["content-length"], head.content) == (200, "42", b"")
+    assert head.headers["access-control-allow-origin"] == "*"  # the web app reads it cross-origin
     assert post.status_code == 405
     assert unknown.status_code == elsewhere.status_code == 404
     assert garbage.startswith(b"HTTP/1.1 400")

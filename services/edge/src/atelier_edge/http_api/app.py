@@ -40,6 +40,7 @@ from atelier_edge.http_api.auth import account_id
 from atelier_edge.http_api.body_limit import BodyLimit
 from atelier_edge.http_api.problems import ProblemError, problem
 from atelier_edge.http_api.upstream_errors import upstream_problem
+from atelier_edge.http_api.web_app import add_web_app
 from atelier_edge.live_wiring import running_live_progress
 from atelier_edge.settings import EdgeSettings
 from atelier_runtime.db import apply_migrations, create_pool, ensure_database
@@ -77,6 +78,7 @@ def create_app(settings: EdgeSettings, caller: Callable[..., Any] = account_id) 
     ):
         app.include_router(module.router)
     app.include_router(event_routes.router(caller))
+    add_web_app(app, settings)
     _add_error_handlers(app)
     app.add_middleware(
         BodyLimit,
