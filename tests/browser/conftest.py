@@ -38,7 +38,9 @@ PLATFORM_ENV = {
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(scope="session")
+# Module-scoped (there is one test module): Playwright's sync API keeps an event loop running in
+# the main thread while it is open, which would break every async test collected after these.
+@pytest.fixture(scope="module")
 def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
     with private_directory() as work:
         running = Platform(work / "home", free_port(), env=PLATFORM_ENV)
@@ -62,7 +64,7 @@ def _keep_logs(running: Platform) -> None:
     print(f"\nbrowser tests: the platform's logs are kept in {kept}", file=sys.stderr)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     if not CHROMIUM.exists():
         pytest.fail(f"no Chromium at {CHROMIUM}: install Debian's `chromium` (.ci/run does)")
@@ -70,7 +72,7 @@ def playwright() -> Iterator[Playwright]:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     # Playwright gives each launch a fresh, temporary user-data directory.
     with tempfile.TemporaryDirectory() as downloads:
