@@ -17,6 +17,7 @@ from opentelemetry.sdk.metrics.export import InMemoryMetricReader, NumberDataPoi
 
 from atelier_runtime.db import DbPool, create_pool
 from atelier_runtime.dead_letters import MAX_ERROR_CHARS, install_dead_letters, park
+from atelier_testing.polling import eventually
 
 
 def dead_letter_counts(reader: InMemoryMetricReader) -> dict[str, float]:
@@ -46,7 +47,8 @@ async def test_a_message_failing_its_last_delivery_is_parked_once_counted_and_te
         await d.process_until_parked("evt-1")
 
         # Terminated: nothing pending, and nothing comes back after the ack wait (1 s) passes.
-        assert await d.settled()
+        # The ack follows the parking's commit; the server counts it a moment later.
+        await eventually(d.settled, what="the parked message acked")
         await asyncio.sleep(1.5)
         assert await d.consumer.process_batch() == 0
 
@@ -74,7 +76,8 @@ async def test_a_permanent_failure_is_parked_at_the_first_delivery(
         assert handler.calls == [1]
         assert letter["attempts"] == 1
         assert letter["last_error"] == "PermanentFailure: unknown account acct-404"
-        assert await d.settled()
+        # The ack follows the parking's commit; the server counts it a moment later.
+        await eventually(d.settled, what="the parked message acked")
 
 
 async def test_a_message_delivered_past_the_limit_is_parked_without_running_the_handler(
