@@ -22,7 +22,9 @@ def settings_overrides() -> dict[str, Any]:
 
 async def create(p: MediaPlatform, account: str, content_type: str, size: int) -> Any:
     return await p.media.CreateInputUpload(
-        media_pb2.CreateInputUploadRequest(account_id=account, content_type=content_type, bytes=size)
+        media_pb2.CreateInputUploadRequest(
+            account_id=account, content_type=content_type, bytes=size
+        )
     )
 
 
