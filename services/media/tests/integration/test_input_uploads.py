@@ -43,6 +43,7 @@ async def test_an_input_is_put_and_read_back(platform: MediaPlatform) -> None:
         "SELECT account_id, content_type, size FROM input_media WHERE media_id = $1",
         reply.media_id,
     )
+    assert row is not None
     assert tuple(row) == (account, "image/png", len(PNG))
 
 
