@@ -3,6 +3,9 @@ play results, the page's own copy into our bucket, and what happens when the pag
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PIL import Image
 from playwright.sync_api import Request, Route, expect
 from tests.browser.studio import PHONE, Studio, Transferred, new_account
 
@@ -214,3 +217,35 @@ def test_an_earlier_result_is_the_input_file_of_image_to_image(studio: Studio) -
     restyled = studio.page.locator("#results img")
     assert restyled.get_attribute("src") != source
     assert studio.shown_image_width() > 0
+
+
+def test_a_png_picked_from_disk_is_uploaded_and_restyled(studio: Studio, tmp_path: Path) -> None:
+    picture = tmp_path / "kite.png"
+    Image.new("RGB", (64, 48), (200, 40, 40)).save(picture)
+    puts: list[str] = []
+    studio.page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+    studio.sign_in(new_account())
+
+    studio.choose("Image to image")
+    studio.page.locator("#field-image_url-file").set_input_files(picture)
+    studio.fill("prompt", "the kite in watercolour")
+    studio.generate()
+    studio.wait_until_done()
+
+    assert studio.page.locator("#message").text_content() == ""
+    assert any("/inputs/" in url for url in puts), puts
+    assert studio.shown_image_width() > 0
+
+
+def test_a_picked_file_of_a_refused_type_is_explained(studio: Studio, tmp_path: Path) -> None:
+    picture = tmp_path / "kite.gif"
+    Image.new("RGB", (8, 8)).save(picture)
+    studio.sign_in(new_account())
+
+    studio.choose("Image to image")
+    studio.page.locator("#field-image_url-file").set_input_files(picture)
+    studio.fill("prompt", "the kite")
+    studio.page.get_by_role("button", name="Generate").click()
+
+    expect(studio.page.locator("#message")).to_contain_text("kite.gif: this image type is not")
+    assert studio.page.locator("#results .result").count() == 0

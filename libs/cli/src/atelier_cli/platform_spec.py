@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from atelier_runtime.connection_urls import with_database
 from atelier_runtime.grpc_targets import HostPort
@@ -149,7 +150,20 @@ def service_environment(
         env["ATELIER_GRPC_PORT"] = str(replica.port)
     env.update(_local_provider_environment(spec, endpoints, replica))
     env.update(_web_app_environment(spec, endpoints))
+    env.update(_input_origin_environment(spec, endpoints))
     return env
+
+
+INPUT_ORIGIN_VARIABLES = ("ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", "ATELIER_PROVIDER_INPUT_ORIGINS")
+
+
+def _input_origin_environment(spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:
+    """Generation may read the files accounts upload: presigned GETs on the bucket's endpoint."""
+    if spec.name != "generation":
+        return {}
+    parts = urlsplit(endpoints.s3_endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    return {name: origin for name in INPUT_ORIGIN_VARIABLES if name not in os.environ}
 
 
 def _web_app_environment(spec: ServiceSpec, endpoints: Endpoints) -> dict[str, str]:

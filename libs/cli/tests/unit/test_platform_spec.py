@@ -163,3 +163,25 @@ def test_an_exported_choice_of_dev_sign_in_or_web_origin_is_left_to_the_service(
     assert "ATELIER_MEDIA_WEB_ORIGIN" not in service_environment(
         BACKEND_SERVICES[2], endpoints(), SHARED
     )
+
+
+def test_generation_may_read_uploaded_inputs_from_the_buckets_endpoint(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", raising=False)
+    monkeypatch.delenv("ATELIER_PROVIDER_INPUT_ORIGINS", raising=False)
+    generation = BACKEND_SERVICES[1]
+    env = service_environment(generation, endpoints(), SHARED, HostPort("127.0.0.1", 5003))
+
+    assert env["ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS"] == "http://127.0.0.1:9000"
+    assert env["ATELIER_PROVIDER_INPUT_ORIGINS"] == "http://127.0.0.1:9000"
+    assert "ATELIER_PROVIDER_INPUT_ORIGINS" not in service_environment(CREDITS, endpoints(), SHARED)
+
+
+def test_exported_input_origins_are_left_to_generation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ATELIER_PROVIDER_INPUT_ORIGINS", "https://files.example.com")
+    monkeypatch.delenv("ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS", raising=False)
+    env = service_environment(BACKEND_SERVICES[1], endpoints(), SHARED)
+
+    assert "ATELIER_PROVIDER_INPUT_ORIGINS" not in env
+    assert env["ATELIER_LOCAL_PROVIDER_INPUT_ORIGINS"] == "http://127.0.0.1:9000"

@@ -15,6 +15,7 @@ from atelier_media.adapters.source_fetcher import SourceFetcher
 from atelier_media.api.media_servicer import MediaServicer
 from atelier_media.application.account_plans import record_plan_change
 from atelier_media.application.fallback import FallbackTransfers, run_fallback_worker
+from atelier_media.application.input_uploads import InputUploads, InputUrls
 from atelier_media.application.library import MediaLibrary
 from atelier_media.application.media_metrics import MediaMetrics
 from atelier_media.application.recording import OutputRecorder
@@ -162,6 +163,15 @@ async def build(settings: MediaSettings, scope: ServiceScope) -> Sequence[GrpcSe
             public_base_url=settings.media_public_base_url,
             download_ttl_s=settings.media_download_url_ttl_s,
             clock=utc_now,
+        ),
+        InputUploads(
+            pool, store, utc_now,
+            InputUrls(
+                upload_ttl_s=settings.media_upload_url_ttl_s,
+                read_ttl_s=settings.media_download_url_ttl_s,
+                public_base_url=settings.media_public_base_url,
+            ),
+            max_bytes=settings.media_input_max_bytes,
         ),
     )  # fmt: skip
     return [

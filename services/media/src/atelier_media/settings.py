@@ -28,6 +28,8 @@ class MediaSettings(DatabaseServiceSettings):
     media_upload_url_ttl_s: int = Field(default=600, ge=1, le=7 * 86_400)
     media_download_url_ttl_s: int = Field(default=3_600, ge=1, le=7 * 86_400)
     media_max_bytes: int = Field(default=2 * 1024 * _MIB, ge=1)
+    # The largest input file an account may upload for a generation to read.
+    media_input_max_bytes: int = Field(default=20 * _MIB, ge=1)
     # The server transfer starts this long after the record, if the browser has not uploaded.
     media_fallback_delay_s: float = Field(default=60.0, ge=0)
     media_fallback_poll_s: float = Field(default=1.0, gt=0)

@@ -111,6 +111,9 @@ async def test_hostile_input_is_refused_cleanly_and_media_keeps_working(
                     account_id=ACCOUNT, page_size=10
                 ),
                 f"{SERVICE}/DeleteMedia": deletable,
+                f"{SERVICE}/CreateInputUpload": media_pb2.CreateInputUploadRequest(
+                    account_id=ACCOUNT, content_type="image/png", bytes=100
+                ),
             },
             must_refuse=outside_the_documented_bounds,
             invariant=still_stores_an_output,
@@ -120,4 +123,5 @@ async def test_hostile_input_is_refused_cleanly_and_media_keeps_working(
     assert_no_findings(report)
     assert {m.rsplit("/", 1)[1] for m in report.methods if m.startswith(SERVICE)} == {
         "RegisterOutput", "GetMedia", "CreateUpload", "CompleteUpload", "ListMedia", "DeleteMedia",
+        "CreateInputUpload",
     }  # fmt: skip

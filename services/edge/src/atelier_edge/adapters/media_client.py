@@ -33,5 +33,13 @@ class MediaClient:
         reply = await self._stub.CompleteUpload(request, timeout=self._timeout_s)
         return reply.media
 
+    async def create_input_upload(
+        self, account_id: str, content_type: str, size: int
+    ) -> media_pb2.CreateInputUploadResponse:
+        request = media_pb2.CreateInputUploadRequest(
+            account_id=account_id, content_type=content_type, bytes=size
+        )
+        return await self._stub.CreateInputUpload(request, timeout=self._timeout_s)
+
     async def close(self) -> None:
         await self._channel.close()

@@ -157,6 +157,27 @@ class Upload(BaseModel):
     expires_at: datetime | None
 
 
+class InputUploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    content_type: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f\x7f]*$",
+        description="image/png, image/jpeg, image/webp, audio/mpeg, audio/wav, audio/x-wav or audio/mp4",
+    )
+    bytes: int = Field(
+        ge=1, le=2**53, description="the file's exact size (at most 20 MiB by default)"
+    )
+
+
+class InputUpload(BaseModel):
+    id: str
+    upload: Upload
+    url: str = Field(description="where a generation reads the file: put it in the params")
+    url_expires_at: datetime | None
+
+
 class KeyRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -71,15 +71,15 @@ class ObjectStore:
     async def _call(self, operation: str, **params: Any) -> Any:
         return await asyncio.to_thread(getattr(self._s3, operation), Bucket=self.bucket, **params)
 
-    def presigned_put(self, key: str, content_type: str, ttl_s: int) -> str:
-        # The content type is signed: the browser must send exactly this Content-Type.
-        return str(
-            self._s3.generate_presigned_url(
-                "put_object",
-                Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
-                ExpiresIn=ttl_s,
-            )
-        )
+    def presigned_put(
+        self, key: str, content_type: str, ttl_s: int, size: int | None = None
+    ) -> str:
+        # The content type (and the size, when given) is signed: the browser must send exactly
+        # this Content-Type and that many bytes.
+        params: dict[str, Any] = {"Bucket": self.bucket, "Key": key, "ContentType": content_type}
+        if size is not None:
+            params["ContentLength"] = size
+        return str(self._s3.generate_presigned_url("put_object", Params=params, ExpiresIn=ttl_s))
 
     def presigned_get(self, key: str, ttl_s: int) -> str:
         return str(

@@ -41,4 +41,17 @@ MIGRATIONS: tuple[str, ...] = (
         changed_at timestamptz NOT NULL
     );
     """,
+    # Input files accounts upload for their generations to read; kept apart from outputs, so
+    # neither the fallback nor the library listing sees them.
+    """
+    CREATE TABLE input_media (
+        media_id text PRIMARY KEY,
+        account_id text NOT NULL,
+        content_type text NOT NULL,
+        size bigint NOT NULL,
+        object_key text NOT NULL,
+        created_at timestamptz NOT NULL
+    );
+    CREATE INDEX input_media_by_account ON input_media (account_id, created_at DESC);
+    """,
 )

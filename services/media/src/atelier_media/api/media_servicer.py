@@ -9,6 +9,7 @@ import grpc
 from atelier.media.v1 import media_pb2, media_pb2_grpc
 from atelier_media.api import wire_inputs
 from atelier_media.api.wire_messages import media
+from atelier_media.application.input_uploads import InputUploads
 from atelier_media.application.library import MediaLibrary
 from atelier_media.application.registration import Registration
 from atelier_media.application.uploads import BrowserUploads
@@ -19,11 +20,16 @@ Context = grpc.aio.ServicerContext[Any, Any]
 
 class MediaServicer(media_pb2_grpc.MediaServiceServicer):
     def __init__(
-        self, registration: Registration, uploads: BrowserUploads, library: MediaLibrary
+        self,
+        registration: Registration,
+        uploads: BrowserUploads,
+        library: MediaLibrary,
+        inputs: InputUploads,
     ) -> None:
         self._registration = registration
         self._uploads = uploads
         self._library = library
+        self._inputs = inputs
 
     async def RegisterOutput(
         self, request: media_pb2.RegisterOutputRequest, context: Context
@@ -79,4 +85,24 @@ class MediaServicer(media_pb2_grpc.MediaServiceServicer):
         media_id = wire_inputs.media_id("media_id", request.media_id)
         return media_pb2.DeleteMediaResponse(
             media=media(await self._library.delete(account, media_id))
+        )
+
+    async def CreateInputUpload(
+        self, request: media_pb2.CreateInputUploadRequest, context: Context
+    ) -> media_pb2.CreateInputUploadResponse:
+        account = wire_inputs.media_id("account_id", request.account_id)
+        created = await self._inputs.create(account, request.content_type, request.bytes)
+        target = created.upload
+        return media_pb2.CreateInputUploadResponse(
+            media_id=created.media_id,
+            upload=media_pb2.CreateUploadResponse(
+                url=target.url,
+                method="PUT",
+                headers={"Content-Type": target.content_type},
+                expires_at=to_timestamp(target.expires_at),
+            ),
+            read_url=created.read_url,
+            read_expires_at=to_timestamp(created.read_expires_at)
+            if created.read_expires_at
+            else None,
         )

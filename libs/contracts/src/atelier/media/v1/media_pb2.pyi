@@ -456,3 +456,66 @@ class DeleteMediaResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DeleteMediaResponse: _TypeAlias = DeleteMediaResponse  # noqa: Y015
+
+@_typing.final
+class CreateInputUploadRequest(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CONTENT_TYPE_FIELD_NUMBER: _builtins.int
+    BYTES_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    content_type: _builtins.str
+    """One of the input types: image/png, image/jpeg, image/webp, audio/mpeg, audio/wav,
+    audio/x-wav, audio/mp4.
+    """
+    bytes: _builtins.int
+    """The file's exact size; it is signed into the PUT."""
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        content_type: _builtins.str = ...,
+        bytes: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "bytes", b"bytes", "content_type", b"content_type"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInputUploadRequest: _TypeAlias = CreateInputUploadRequest  # noqa: Y015
+
+@_typing.final
+class CreateInputUploadResponse(_message.Message):
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MEDIA_ID_FIELD_NUMBER: _builtins.int
+    UPLOAD_FIELD_NUMBER: _builtins.int
+    READ_URL_FIELD_NUMBER: _builtins.int
+    READ_EXPIRES_AT_FIELD_NUMBER: _builtins.int
+    media_id: _builtins.str
+    """The input's id."""
+    read_url: _builtins.str
+    """Where a generation reads the file (a presigned GET, or the public URL)."""
+    @_builtins.property
+    def upload(self) -> Global___CreateUploadResponse:
+        """The PUT the file goes with: exactly these headers, before expires_at."""
+
+    @_builtins.property
+    def read_expires_at(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        media_id: _builtins.str = ...,
+        upload: Global___CreateUploadResponse | None = ...,
+        read_url: _builtins.str = ...,
+        read_expires_at: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["read_expires_at", b"read_expires_at", "upload", b"upload"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["media_id", b"media_id", "read_expires_at", b"read_expires_at", "read_url", b"read_url", "upload", b"upload"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___CreateInputUploadResponse: _TypeAlias = CreateInputUploadResponse  # noqa: Y015

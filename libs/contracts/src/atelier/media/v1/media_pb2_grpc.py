@@ -66,6 +66,11 @@ class MediaServiceStub:
                 request_serializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.SerializeToString,
                 response_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.FromString,
                 _registered_method=True)
+        self.CreateInputUpload = channel.unary_unary(
+                '/atelier.media.v1.MediaService/CreateInputUpload',
+                request_serializer=atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadRequest.SerializeToString,
+                response_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadResponse.FromString,
+                _registered_method=True)
 
 
 class MediaServiceServicer:
@@ -114,6 +119,14 @@ class MediaServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateInputUpload(self, request, context):
+        """Records an input file the account is about to upload (for a generation to read) and returns
+        a presigned PUT for it and the URL the generation reads it from.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_MediaServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -146,6 +159,11 @@ def add_MediaServiceServicer_to_server(servicer, server):
                     servicer.DeleteMedia,
                     request_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.FromString,
                     response_serializer=atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.SerializeToString,
+            ),
+            'CreateInputUpload': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateInputUpload,
+                    request_deserializer=atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadRequest.FromString,
+                    response_serializer=atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -312,6 +330,33 @@ class MediaService:
             '/atelier.media.v1.MediaService/DeleteMedia',
             atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaRequest.SerializeToString,
             atelier_dot_media_dot_v1_dot_media__pb2.DeleteMediaResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateInputUpload(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/atelier.media.v1.MediaService/CreateInputUpload',
+            atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadRequest.SerializeToString,
+            atelier_dot_media_dot_v1_dot_media__pb2.CreateInputUploadResponse.FromString,
             options,
             channel_credentials,
             insecure,

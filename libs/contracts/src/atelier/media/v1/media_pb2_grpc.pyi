@@ -46,6 +46,10 @@ class MediaServiceStub:
     """An account's media, newest first, optionally of one generation."""
     DeleteMedia: _grpc.UnaryUnaryMultiCallable[_media_pb2.DeleteMediaRequest, _media_pb2.DeleteMediaResponse]
     """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
+    CreateInputUpload: _grpc.UnaryUnaryMultiCallable[_media_pb2.CreateInputUploadRequest, _media_pb2.CreateInputUploadResponse]
+    """Records an input file the account is about to upload (for a generation to read) and returns
+    a presigned PUT for it and the URL the generation reads it from.
+    """
 
 @_typing.type_check_only
 class MediaServiceAsyncStub(MediaServiceStub):
@@ -65,6 +69,10 @@ class MediaServiceAsyncStub(MediaServiceStub):
     """An account's media, newest first, optionally of one generation."""
     DeleteMedia: _aio.UnaryUnaryMultiCallable[_media_pb2.DeleteMediaRequest, _media_pb2.DeleteMediaResponse]  # type: ignore[assignment]
     """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
+    CreateInputUpload: _aio.UnaryUnaryMultiCallable[_media_pb2.CreateInputUploadRequest, _media_pb2.CreateInputUploadResponse]  # type: ignore[assignment]
+    """Records an input file the account is about to upload (for a generation to read) and returns
+    a presigned PUT for it and the URL the generation reads it from.
+    """
 
 class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
     """MediaService keeps generated files: it records provider URLs and moves the files into our bucket,
@@ -117,5 +125,15 @@ class MediaServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_media_pb2.DeleteMediaResponse, _abc.Awaitable[_media_pb2.DeleteMediaResponse]]:
         """Deletes the media's objects from our bucket and marks it deleted; idempotent."""
+
+    @_abc_1.abstractmethod
+    def CreateInputUpload(
+        self,
+        request: _media_pb2.CreateInputUploadRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_media_pb2.CreateInputUploadResponse, _abc.Awaitable[_media_pb2.CreateInputUploadResponse]]:
+        """Records an input file the account is about to upload (for a generation to read) and returns
+        a presigned PUT for it and the URL the generation reads it from.
+        """
 
 def add_MediaServiceServicer_to_server(servicer: MediaServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,8 +1,9 @@
 // A form generated from a model's input JSON Schema: text areas for prompts and lyrics, selects
 // for enums, number inputs with their bounds, checkboxes for booleans, and URL inputs (with a
-// pick from the account's earlier results) for input files.
+// pick from the account's earlier results, or a file from disk uploaded on submit) for input files.
 
 import { el, HISTORY_READ } from "./dom.js";
+import { UPLOAD_TYPES, uploadInput } from "./uploads.js";
 
 const LONG_TEXT = 200;
 const FILE_KINDS = { image_url: "image", audio_url: "audio", video_url: "video" };
@@ -25,10 +26,12 @@ export function buildForm(container, schema, idPrefix, earlier) {
   container.replaceChildren();
   const required = new Set(schema.required || []);
   const readers = {};
+  const uploaders = {};
   for (const name of ordered(schema)) {
     const field = fieldFor(name, schema.properties[name], required.has(name), idPrefix, earlier);
     container.append(field.node);
     readers[name] = field.read;
+    if (field.upload) uploaders[name] = field.upload;
   }
   return {
     read() {
@@ -36,6 +39,15 @@ export function buildForm(container, schema, idPrefix, earlier) {
       for (const [name, read] of Object.entries(readers)) {
         const value = read();
         if (value !== undefined) params[name] = value;
+      }
+      return params;
+    },
+    // The params, with each picked file uploaded first and replaced by the URL it is read from.
+    async readUploaded() {
+      const params = this.read();
+      for (const [name, upload] of Object.entries(uploaders)) {
+        const url = await upload();
+        if (url !== undefined) params[name] = url;
       }
       return params;
     },
@@ -80,7 +92,10 @@ function fieldFor(name, spec, isRequired, idPrefix, earlier) {
       read: () => (input.value === "" ? undefined : Number(input.value)),
     };
   }
-  if (name in FILE_KINDS) return urlField(name, spec, common, label, hint, () => earlier(FILE_KINDS[name]));
+  if (name in FILE_KINDS) {
+    const kind = FILE_KINDS[name];
+    return urlField(name, kind, spec, common, label, hint, () => earlier(kind));
+  }
 
   const long = (spec.maxLength || Infinity) > LONG_TEXT;
   const input = el(long ? "textarea" : "input", {
@@ -96,7 +111,7 @@ function fieldFor(name, spec, isRequired, idPrefix, earlier) {
   };
 }
 
-function urlField(name, spec, common, label, hint, choices) {
+function urlField(name, kind, spec, common, label, hint, choices) {
   const input = el("input", { ...common, type: "url", maxlength: spec.maxLength, placeholder: "https://…" });
   const pick = el("select", { id: `${common.id}-pick`, "aria-label": `${labelOf(name)}: one of your results` });
   // Filled again whenever the history is read, so results that arrived since are offered too.
@@ -113,8 +128,29 @@ function urlField(name, spec, common, label, hint, choices) {
     if (pick.value) input.value = pick.value;
     input.dispatchEvent(new Event("input", { bubbles: true }));
   });
+  const types = UPLOAD_TYPES[kind];
+  if (!types) {
+    return {
+      node: el("div", { class: "wide" }, label, input, pick, hint),
+      read: () => (input.value === "" ? undefined : input.value),
+    };
+  }
+  const file = el("input", {
+    id: `${common.id}-file`,
+    type: "file",
+    accept: types.join(","),
+    "aria-label": `${labelOf(name)}: a file from your device`,
+  });
+  // A picked file stands in for the URL, which is then not required; clearing it restores both.
+  const picked = () => (file.files && file.files.length ? file.files[0] : null);
+  file.addEventListener("change", () => {
+    input.required = common.required && !picked();
+    input.disabled = Boolean(picked());
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+  });
   return {
-    node: el("div", { class: "wide" }, label, input, pick, hint),
-    read: () => (input.value === "" ? undefined : input.value),
+    node: el("div", { class: "wide" }, label, input, pick, file, hint),
+    read: () => (picked() || input.value === "" ? undefined : input.value),
+    upload: async () => (picked() ? uploadInput(picked(), kind) : undefined),
   };
 }

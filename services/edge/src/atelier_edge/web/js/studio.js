@@ -5,6 +5,7 @@ import { ApiProblem, api } from "./api.js";
 import { $, credits, el } from "./dom.js";
 import { pricer } from "./cost.js";
 import { buildForm } from "./schema_form.js";
+import { UploadFailed } from "./uploads.js";
 
 const KINDS = [
   ["image", "Image"],
@@ -125,11 +126,11 @@ export class Studio {
       return;
     }
     for (const field of this.form.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
-    const params = this.fields.read();
-    const prompt = typeof params.prompt === "string" ? params.prompt : "";
-    delete params.prompt;
     this.setBusy(true);
     try {
+      const params = await this.fields.readUploaded();
+      const prompt = typeof params.prompt === "string" ? params.prompt : "";
+      delete params.prompt;
       const generation = await api("/v1/generations", {
         method: "POST",
         headers: { "Idempotency-Key": idempotencyKey() },
@@ -154,6 +155,7 @@ function priceText(model) {
 }
 
 function explain(problem) {
+  if (problem instanceof UploadFailed) return problem.message;
   if (!(problem instanceof ApiProblem)) return "The server could not be reached. Try again.";
   const body = problem.body;
   if (problem.type === "insufficient-credits") {
