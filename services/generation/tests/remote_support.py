@@ -37,7 +37,7 @@ async def download(url: str) -> httpx.Response:
 
 
 async def status_when(
-    provider: Provider, job: Any, wanted: Any, *, what: str = "status"
+    provider: Provider, job: Any, wanted: Any, *, what: str = "status", within_s: float = 10.0
 ) -> JobStatus:
     """Polls until `wanted(status)` holds; returns that status."""
     seen: list[JobStatus] = []
@@ -46,8 +46,15 @@ async def status_when(
         seen.append(await provider.poll(job))
         return bool(wanted(seen[-1]))
 
-    await eventually(check, what=what)
+    await eventually(check, within_s, what=what)
     return seen[-1]
+
+
+async def finished(provider: Provider, job: Any) -> JobStatus:
+    """The job's status once it ended (succeeded, failed or canceled)."""
+    return await status_when(
+        provider, job, lambda s: s.state.terminal, what=f"{job} ended", within_s=30.0
+    )
 
 
 def is_png(data: bytes) -> bool:

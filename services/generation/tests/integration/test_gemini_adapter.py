@@ -4,7 +4,6 @@ downloaded with our key, every failure typed."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator, Iterator
@@ -20,6 +19,7 @@ from services.generation.tests.inline_support import (
     inline_outputs,
     model,
 )
+from services.generation.tests.remote_support import finished
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.completion import call_and_wait_for_completion
@@ -54,15 +54,6 @@ async def adapter(
             yield provider
         finally:
             await provider.close()
-
-
-async def finished(provider: GeminiProvider, job: ProviderJob) -> JobStatus:
-    for _ in range(3000):
-        status = await provider.poll(job)
-        if status.state.terminal:
-            return status
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{job.job_id} did not finish")
 
 
 async def test_an_image_is_published_as_our_own_expiring_url(

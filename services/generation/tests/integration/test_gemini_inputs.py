@@ -5,7 +5,6 @@ file or a file that is not an image is refused as the user's invalid input."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -14,12 +13,13 @@ from pathlib import Path
 import httpx
 import pytest
 from services.generation.tests.inline_support import inline_outputs, model, picture
+from services.generation.tests.remote_support import finished
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.gemini.provider import GeminiProvider
 from atelier_generation.providers.inline_outputs import InlineOutputs
 from atelier_generation.providers.input_fetch import InputFetcher
-from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
+from atelier_generation.providers.job import JobState
 from atelier_generation.providers.remote_config import RemoteProviderConfig
 from atelier_testing.provider_fakes.common_inline import serving
 from atelier_testing.provider_fakes.common_inline_media import wav_bytes
@@ -59,15 +59,6 @@ async def adapter(
             yield Setup(provider, out)
         finally:
             await provider.close()
-
-
-async def finished(provider: GeminiProvider, job: ProviderJob) -> JobStatus:
-    for _ in range(3000):
-        status = await provider.poll(job)
-        if status.state.terminal:
-            return status
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{job.job_id} did not finish")
 
 
 async def test_input_images_reach_generate_content_inline_byte_for_byte(

@@ -4,7 +4,6 @@ not pay twice."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import io
 from collections.abc import AsyncIterator, Iterator
@@ -22,10 +21,11 @@ from services.generation.tests.inline_support import (
     inline_outputs,
     model,
 )
+from services.generation.tests.remote_support import finished
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.completion import call_and_wait_for_completion
-from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
+from atelier_generation.providers.job import JobState, ProviderJob
 from atelier_generation.providers.openai.provider import OpenAIProvider
 from atelier_generation.providers.remote_config import RemoteProviderConfig
 from atelier_testing.polling import eventually
@@ -56,15 +56,6 @@ async def adapter(
             yield provider
         finally:
             await provider.close()
-
-
-async def finished(provider: OpenAIProvider, job: ProviderJob) -> JobStatus:
-    for _ in range(3000):
-        status = await provider.poll(job)
-        if status.state.terminal:
-            return status
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{job.job_id} did not finish")
 
 
 async def failure(provider: OpenAIProvider, prompt: str, m: object = GPT) -> errors.ProviderError:

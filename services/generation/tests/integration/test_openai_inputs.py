@@ -21,11 +21,12 @@ from services.generation.tests.inline_support import (
     model,
     picture,
 )
+from services.generation.tests.remote_support import finished
 
 from atelier_generation.providers import errors
 from atelier_generation.providers.inline_outputs import InlineOutputs
 from atelier_generation.providers.input_fetch import InputFetcher, InputFilesConfig
-from atelier_generation.providers.job import JobState, JobStatus, ProviderJob
+from atelier_generation.providers.job import JobState
 from atelier_generation.providers.openai.provider import OpenAIProvider
 from atelier_generation.providers.registry import AdapterKit, remote_providers
 from atelier_generation.providers.remote_config import RemoteProviderConfig
@@ -77,15 +78,6 @@ async def adapter(
             yield Setup(provider, outputs, clock)
         finally:
             await provider.close()
-
-
-async def finished(provider: OpenAIProvider, job: ProviderJob) -> JobStatus:
-    for _ in range(3000):
-        status = await provider.poll(job)
-        if status.state.terminal:
-            return status
-        await asyncio.sleep(0.01)
-    raise AssertionError(f"{job.job_id} did not finish")
 
 
 def png(colour: str, size: tuple[int, int] = (8, 8)) -> bytes:
