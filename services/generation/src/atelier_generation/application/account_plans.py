@@ -3,16 +3,14 @@ plans is claimed first, and providers that take a priority hint get the plan's."
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
-from atelier.events.v1 import billing_pb2, envelope_pb2
+from atelier.events.v1 import billing_pb2
 from atelier_generation.domain.plan_priority import DEFAULT_PLAN
 from atelier_runtime.consumer import PermanentFailure
 from atelier_runtime.db import DbConnection, DbPool
-from atelier_runtime.proto_time import from_timestamp
+from atelier_runtime.envelopes import event_of
 
-PLAN_CHANGED_TYPE = billing_pb2.PlanChanged.DESCRIPTOR.full_name
 PLANS_CONSUMER = "generation-plan-changed"
 _MAX_ID = 200
 _MAX_PLAN = 64
@@ -28,15 +26,10 @@ async def record_plan_change(conn: DbConnection, msg: Msg) -> None:
     """The consumer's handler: keeps the newest announcement per account. Events may arrive out
     of order or twice; the one that happened later wins, and at the same instant the one later
     in billing's stream."""
-    try:
-        envelope = envelope_pb2.Envelope.FromString(msg.data)
-    except DecodeError as error:
-        raise PermanentFailure(f"not an Envelope: {error}") from None
-    if envelope.type != PLAN_CHANGED_TYPE:
+    read = event_of(msg.data, billing_pb2.PlanChanged)
+    if read is None:
         return
-    change = billing_pb2.PlanChanged()
-    if not envelope.payload.Unpack(change):
-        raise PermanentFailure(f"payload is not {PLAN_CHANGED_TYPE}")
+    change, occurred_at = read
     account_id = _bounded("account_id", change.account_id, _MAX_ID)
     plan = _bounded("plan", change.plan or DEFAULT_PLAN, _MAX_PLAN)
     await conn.execute(
@@ -51,7 +44,7 @@ async def record_plan_change(conn: DbConnection, msg: Msg) -> None:
         """,
         account_id,
         plan,
-        from_timestamp(envelope.occurred_at),
+        occurred_at,
         msg.metadata.sequence.stream,
     )
 

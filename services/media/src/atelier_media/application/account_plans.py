@@ -3,16 +3,14 @@ prefix (`free/` or `paid/`) and so its retention."""
 
 from __future__ import annotations
 
-from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
-from atelier.events.v1 import billing_pb2, envelope_pb2
+from atelier.events.v1 import billing_pb2
 from atelier_media.domain.wire_bounds import bounded_id
 from atelier_runtime.consumer import PermanentFailure
 from atelier_runtime.db import DbConnection
-from atelier_runtime.proto_time import from_timestamp
+from atelier_runtime.envelopes import event_of
 
-PLAN_CHANGED_TYPE = billing_pb2.PlanChanged.DESCRIPTOR.full_name
 DEFAULT_PLAN = "free"
 _MAX_PLAN = 64
 
@@ -27,15 +25,10 @@ async def plan_of(conn: DbConnection, account_id: str) -> str:
 async def record_plan_change(conn: DbConnection, msg: Msg) -> None:
     """The consumer's handler: keeps the newest announcement per account (events may arrive out
     of order; the one that happened later wins)."""
-    try:
-        envelope = envelope_pb2.Envelope.FromString(msg.data)
-    except DecodeError as error:
-        raise PermanentFailure(f"not an Envelope: {error}") from None
-    if envelope.type != PLAN_CHANGED_TYPE:
+    read = event_of(msg.data, billing_pb2.PlanChanged)
+    if read is None:
         return
-    change = billing_pb2.PlanChanged()
-    if not envelope.payload.Unpack(change):
-        raise PermanentFailure(f"payload is not {PLAN_CHANGED_TYPE}")
+    change, occurred_at = read
     try:
         account_id = bounded_id("account_id", change.account_id)
         plan = bounded_id("plan", change.plan or DEFAULT_PLAN)[:_MAX_PLAN]
@@ -49,5 +42,5 @@ async def record_plan_change(conn: DbConnection, msg: Msg) -> None:
         """,
         account_id,
         plan,
-        from_timestamp(envelope.occurred_at),
+        occurred_at,
     )

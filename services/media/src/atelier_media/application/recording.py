@@ -6,10 +6,9 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from google.protobuf.message import DecodeError
 from nats.aio.msg import Msg
 
-from atelier.events.v1 import envelope_pb2, generation_pb2
+from atelier.events.v1 import generation_pb2
 from atelier_media.adapters import media_table
 from atelier_media.application.account_plans import plan_of
 from atelier_media.domain.content_types import normalise
@@ -17,25 +16,17 @@ from atelier_media.domain.media_record import MediaRecord, new_external_record
 from atelier_media.domain.wire_bounds import bounded_id
 from atelier_runtime.consumer import PermanentFailure
 from atelier_runtime.db import DbConnection
+from atelier_runtime.envelopes import event_of
 from atelier_runtime.proto_time import from_timestamp
 
 _log = logging.getLogger(__name__)
-SUCCEEDED_TYPE = generation_pb2.GenerationSucceeded.DESCRIPTOR.full_name
 MAX_OUTPUTS = 64
 
 
 def succeeded_event(data: bytes) -> generation_pb2.GenerationSucceeded | None:
     """The GenerationSucceeded inside an envelope; None for other event types."""
-    try:
-        envelope = envelope_pb2.Envelope.FromString(data)
-    except DecodeError as error:
-        raise PermanentFailure(f"not an Envelope: {error}") from None
-    if envelope.type != SUCCEEDED_TYPE:
-        return None
-    event = generation_pb2.GenerationSucceeded()
-    if not envelope.payload.Unpack(event):
-        raise PermanentFailure(f"payload is not {SUCCEEDED_TYPE}")
-    return event
+    read = event_of(data, generation_pb2.GenerationSucceeded)
+    return None if read is None else read[0]
 
 
 class OutputRecorder:
