@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import shutil
 import signal
 import subprocess
 from pathlib import Path
@@ -93,11 +94,29 @@ class LocalPostgres:
     def _initdb(self) -> None:
         if (self.data_dir / "PG_VERSION").exists():
             return
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # A fork from a busy multi-threaded parent has killed initdb with a signal once in
+        # thousands of runs; a second try on an empty directory is safe.
+        for attempt in (1, 2):
+            self._empty_data_dir()
+            try:
+                self._run_initdb()
+                return
+            except subprocess.CalledProcessError as error:
+                if error.returncode >= 0 or attempt == 2:
+                    detail = (error.stderr or b"").decode(errors="replace").strip()
+                    raise RuntimeError(
+                        f"initdb failed in {self.data_dir}: {detail or error}"
+                    ) from error
+
+    def _empty_data_dir(self) -> None:
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+        self.data_dir.mkdir(parents=True)
         if self.user is not None:
             entry = pwd.getpwnam(self.user)
             os.chown(self.data_dir, entry.pw_uid, entry.pw_gid)
             self._open_paths()
+
+    def _run_initdb(self) -> None:
         subprocess.run(
             [
                 str(_bin_dir() / "initdb"),
