@@ -20,10 +20,15 @@ INSERT INTO statement_lines (account_id, version, kind, entry_id, amount, availa
 SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
     $6::bigint[], $7::bigint[], $8::text[], $9::timestamptz[])
 """
+# One index probe per account: DISTINCT ON over `account_id = ANY(...)` reads every line of
+# each account, so projecting got slower as an account's history grew.
 _LAST_LINES = """
-SELECT DISTINCT ON (account_id) account_id, available_after, frozen_after
-FROM statement_lines WHERE account_id = ANY($1::text[])
-ORDER BY account_id, version DESC
+SELECT wanted.account_id, last.available_after, last.frozen_after
+FROM unnest($1::text[]) AS wanted(account_id)
+CROSS JOIN LATERAL (
+    SELECT available_after, frozen_after FROM statement_lines
+    WHERE account_id = wanted.account_id ORDER BY version DESC LIMIT 1
+) AS last
 """
 
 
